@@ -1,0 +1,56 @@
+//! The checks phase: each check may refuse the request with a [`Denial`].
+//!
+//! [`ORDER`] is the one place that says in which order CloudFront's checks run. Geo runs
+//! before WAF (confirmed); where protocol, methods and signed URLs sit relative to them is
+//! UNCONFIRMED (`docs/compatibility.md`) and is changed here in one line.
+
+pub mod methods;
+pub mod protocol;
+
+use crate::response::Denial;
+use crate::state::{Behavior, Distribution};
+use http::{Method, Version};
+
+/// One of CloudFront's viewer-side checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Check {
+    /// `ViewerProtocolPolicy`.
+    Protocol,
+    /// `AllowedMethods`.
+    Methods,
+}
+
+/// The order in which checks run.
+pub const ORDER: &[Check] = &[Check::Protocol, Check::Methods];
+
+/// What the checks look at.
+pub struct CheckInput<'a> {
+    /// The request method.
+    pub method: &'a Method,
+    /// The viewer's HTTP version.
+    pub version: Version,
+    /// Whether the viewer connection is HTTPS.
+    pub https: bool,
+    /// The Host header as sent.
+    pub host: &'a str,
+    /// Path and query as received.
+    pub path_and_query: &'a str,
+    /// The distribution.
+    pub distribution: &'a Distribution,
+    /// The matched behaviour.
+    pub behavior: &'a Behavior,
+}
+
+/// Runs the checks in [`ORDER`]; the first denial wins.
+pub fn run(input: &CheckInput<'_>) -> Option<Denial> {
+    for check in ORDER {
+        let denial = match check {
+            Check::Protocol => protocol::check(input),
+            Check::Methods => methods::check(input),
+        };
+        if denial.is_some() {
+            return denial;
+        }
+    }
+    None
+}

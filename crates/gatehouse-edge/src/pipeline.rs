@@ -1,0 +1,438 @@
+//! One request, top to bottom: the named phases of the request path.
+//!
+//! ```text
+//! limits → host routing → certificate coverage → behaviour → checks → origin → response
+//! ```
+//! Every phase either hands on to the next or ends the request with a [`Denial`], which the
+//! response phase renders exactly as CloudFront would (with `CustomErrorResponses` applied).
+//! A panic anywhere in a request becomes a 502 `internal-error` for that request only.
+
+use crate::checks::{self, CheckInput};
+use crate::response::headers::{self, XCache, X_GATEHOUSE_CAUSE};
+use crate::response::{self, Denial, EdgeBody, ResponseContext};
+use crate::routing::host::normalize_host;
+use crate::state::{Distribution, EdgeState};
+use crate::viewer::Connection;
+use crate::Edge;
+use futures_util::FutureExt;
+use gatehouse_model::Cause;
+use gatehouse_origin::forward::{origin_headers, ForwardContext};
+use http::header::{self, HeaderValue};
+use http::{Method, Request, Response, Version};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use std::convert::Infallible;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+/// CloudFront's URL limit (bytes of path and query).
+pub const MAX_URL: usize = 8192;
+/// CloudFront's limit on request line plus headers.
+pub const MAX_HEAD: usize = 20480;
+
+/// The hyper service entry point.
+pub async fn service(
+    edge: Arc<Edge>,
+    conn: Arc<Connection>,
+    req: Request<Incoming>,
+) -> Result<Response<EdgeBody>, Infallible> {
+    let state = edge.state();
+    let request_id = headers::new_request_id();
+    let http1 = req.version() < Version::HTTP_2;
+    let result = AssertUnwindSafe(handle(&state, &conn, &request_id, req))
+        .catch_unwind()
+        .await;
+    Ok(match result {
+        Ok(resp) => resp,
+        Err(panic) => {
+            let msg = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            tracing::error!(request_id = ?request_id, panic = %msg, "request handler panicked");
+            let d = Denial::new(Cause::InternalError, msg);
+            response::generated(&d, &rcx(&state, &request_id, http1))
+        }
+    })
+}
+
+fn rcx<'a>(state: &'a EdgeState, request_id: &'a HeaderValue, http1: bool) -> ResponseContext<'a> {
+    ResponseContext {
+        via: &state.via_viewer,
+        pop: &state.pop,
+        request_id,
+        cause_header: state.cause_header,
+        http1,
+    }
+}
+
+/// Runs the phases for one request.
+pub async fn handle(
+    state: &EdgeState,
+    conn: &Connection,
+    request_id: &HeaderValue,
+    req: Request<Incoming>,
+) -> Response<EdgeBody> {
+    let http1 = req.version() < Version::HTTP_2;
+    let cx = rcx(state, request_id, http1);
+    let deny = |d: Denial| {
+        tracing::debug!(cause = d.cause.id(), detail = %d.detail, "denied");
+        response::generated(&d, &cx)
+    };
+
+    // Phase: limits.
+    if let Some(d) = limits(&req) {
+        return deny(d);
+    }
+
+    // Phase: host routing.
+    let raw_host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| req.uri().authority().map(|a| a.as_str()));
+    let Some(raw_host) = raw_host else {
+        return deny(Denial::new(Cause::MalformedRequest, "no Host header"));
+    };
+    let Some(host) = normalize_host(raw_host) else {
+        return deny(Denial::new(
+            Cause::MalformedRequest,
+            format!("invalid Host header {raw_host:?}"),
+        ));
+    };
+    let Some(di) = state.router.route(&host) else {
+        return deny(Denial::new(
+            Cause::AliasNotConfigured,
+            format!("Host {host} is no alias or default domain of any distribution"),
+        ));
+    };
+    let dist = &state.distributions[di];
+    if !dist.enabled {
+        return deny(Denial::new(
+            Cause::DistributionDisabled,
+            format!("distribution {} is disabled", dist.id),
+        ));
+    }
+
+    // Phase: certificate coverage (domain fronting).
+    if let Some(tls) = &conn.tls {
+        let covered = tls
+            .cert
+            .and_then(|c| dist.covered_by_cert.get(c).copied())
+            .unwrap_or(false);
+        if !covered {
+            return deny(Denial::new(
+                Cause::MisdirectedRequest,
+                format!(
+                    "Host {host} belongs to distribution {} which the certificate for SNI {:?} does not cover",
+                    dist.id, tls.sni
+                ),
+            ));
+        }
+    }
+
+    // Phase: behaviour.
+    let path = req.uri().path();
+    let behavior = dist.behavior_for(path);
+    let pq = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or(path);
+
+    // Phase: checks.
+    let input = CheckInput {
+        method: req.method(),
+        version: req.version(),
+        https: conn.https,
+        host: raw_host,
+        path_and_query: pq,
+        distribution: dist,
+        behavior,
+    };
+    if let Some(d) = checks::run(&input) {
+        tracing::debug!(cause = d.cause.id(), detail = %d.detail, "denied");
+        let resp = response::generated(&d, &cx);
+        return custom_error(state, dist, conn, &req, request_id, resp, d.cause).await;
+    }
+
+    // Phase: origin.
+    let resp = fetch(state, dist, conn, request_id, req).await;
+    match resp {
+        Ok((resp, viewer_req_head)) => {
+            let status = resp.status().as_u16();
+            if status >= 400 {
+                let cause = if status == 403 {
+                    Cause::OriginDenied
+                } else {
+                    Cause::OriginErrorStatus
+                };
+                custom_error(state, dist, conn, &viewer_req_head, request_id, resp, cause).await
+            } else {
+                resp
+            }
+        }
+        Err((d, viewer_req_head)) => {
+            tracing::debug!(cause = d.cause.id(), detail = %d.detail, "origin failure");
+            let resp = response::generated(&d, &cx);
+            custom_error(
+                state,
+                dist,
+                conn,
+                &viewer_req_head,
+                request_id,
+                resp,
+                d.cause,
+            )
+            .await
+        }
+    }
+}
+
+/// Phase: limits. URL over 8,192 bytes or request line plus headers over 20,480 → 413.
+fn limits<B>(req: &Request<B>) -> Option<Denial> {
+    let pq_len = req.uri().path_and_query().map_or(1, |p| p.as_str().len());
+    if pq_len > MAX_URL {
+        return Some(Denial::new(
+            Cause::RequestTooLarge,
+            format!("URL is {pq_len} bytes; the limit is {MAX_URL}"),
+        ));
+    }
+    let line = req.method().as_str().len() + 1 + pq_len + 1 + 8 + 2;
+    let head: usize = line
+        + req
+            .headers()
+            .iter()
+            .map(|(n, v)| n.as_str().len() + 2 + v.len() + 2)
+            .sum::<usize>();
+    if head > MAX_HEAD {
+        return Some(Denial::new(
+            Cause::RequestTooLarge,
+            format!("request line and headers are {head} bytes; the limit is {MAX_HEAD}"),
+        ));
+    }
+    None
+}
+
+/// The request head kept after the body went to the origin (for custom error pages).
+type Head = Request<()>;
+
+/// Phase: origin. Forwards the request and decorates the response.
+async fn fetch(
+    state: &EdgeState,
+    dist: &Distribution,
+    conn: &Connection,
+    request_id: &HeaderValue,
+    req: Request<Incoming>,
+) -> Result<(Response<EdgeBody>, Head), (Denial, Head)> {
+    let path = req.uri().path();
+    let behavior = dist.behavior_for(path);
+    let origin = &dist.origins[behavior.origin];
+    let fwd = &behavior.forwarding;
+    let origin_path: &str = match (&dist.default_root_object, path) {
+        (Some(root), "/") => root,
+        _ if fwd.query => req.uri().path_and_query().map_or(path, |p| p.as_str()),
+        _ => path,
+    };
+    let uri = origin.uri(conn.https, origin_path);
+    let get_or_head = req.method() == Method::GET || req.method() == Method::HEAD;
+    let via = if req.version() == Version::HTTP_2 {
+        &state.via_origin_h2
+    } else {
+        &state.via_origin_h1
+    };
+    let mut headers = origin_headers(
+        req.headers(),
+        origin.host_header(),
+        origin.custom_headers(),
+        fwd,
+        &ForwardContext {
+            connection_ip: conn.ip(),
+            via,
+            request_id,
+            get_or_head,
+        },
+    );
+    if fwd.cloudfront_headers {
+        viewer_headers(state, conn, &req, &mut headers);
+    }
+    let (parts, body) = req.into_parts();
+    let head = Request::from_parts(parts.clone(), ());
+    let mut oreq = Request::new(body.boxed());
+    *oreq.method_mut() = parts.method;
+    *oreq.uri_mut() = uri;
+    *oreq.headers_mut() = headers;
+    match origin.send(oreq, get_or_head).await {
+        Ok(resp) => {
+            let http1 = head.version() < Version::HTTP_2;
+            Ok((
+                decorate(
+                    state,
+                    request_id,
+                    resp.map(|b| EdgeBody::Origin(Box::pin(b))),
+                    http1,
+                ),
+                head,
+            ))
+        }
+        Err(e) => Err((
+            Denial::new(e.cause(), format!("origin {}: {e}", origin.id)),
+            head,
+        )),
+    }
+}
+
+/// Adds the `CloudFront-*` viewer headers an origin request policy asked for.
+fn viewer_headers<B>(
+    state: &EdgeState,
+    conn: &Connection,
+    req: &Request<B>,
+    out: &mut http::HeaderMap,
+) {
+    let (ip, _) =
+        crate::viewer::client_ip::viewer_ip(conn.ip(), req.headers(), &state.trusted_proxies);
+    let addr = std::net::SocketAddr::new(ip, conn.source.port());
+    if let Ok(v) = HeaderValue::from_str(&addr.to_string()) {
+        out.insert("cloudfront-viewer-address", v);
+    }
+    out.insert(
+        "cloudfront-forwarded-proto",
+        HeaderValue::from_static(if conn.https { "https" } else { "http" }),
+    );
+    let version = match req.version() {
+        Version::HTTP_09 => "0.9",
+        Version::HTTP_10 => "1.0",
+        Version::HTTP_2 => "2.0",
+        Version::HTTP_3 => "3.0",
+        _ => "1.1",
+    };
+    out.insert(
+        "cloudfront-viewer-http-version",
+        HeaderValue::from_static(version),
+    );
+    if let Some(tls) = &conn.tls {
+        if let Ok(v) =
+            HeaderValue::from_str(&format!("{}:{}:fullHandshake", tls.protocol, tls.cipher))
+        {
+            out.insert("cloudfront-viewer-tls", v);
+        }
+    }
+}
+
+/// Hop-by-hop headers removed from origin responses.
+const HOP: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "transfer-encoding",
+    "upgrade",
+    "te",
+    "trailer",
+];
+
+/// Adds CloudFront's headers to an origin response (its `Server` is kept).
+fn decorate(
+    state: &EdgeState,
+    request_id: &HeaderValue,
+    mut resp: Response<EdgeBody>,
+    http1: bool,
+) -> Response<EdgeBody> {
+    let status = resp.status().as_u16();
+    let h = resp.headers_mut();
+    for name in HOP {
+        h.remove(*name);
+    }
+    if http1 {
+        h.insert(header::CONNECTION, HeaderValue::from_static("keep-alive"));
+    }
+    headers::append_cloudfront(
+        h,
+        XCache::for_origin_status(status),
+        &state.via_viewer,
+        &state.pop,
+        request_id,
+    );
+    if status >= 400 && state.cause_header {
+        let cause = if status == 403 {
+            Cause::OriginDenied
+        } else {
+            Cause::OriginErrorStatus
+        };
+        h.insert(
+            X_GATEHOUSE_CAUSE.clone(),
+            HeaderValue::from_static(cause.id()),
+        );
+    }
+    resp
+}
+
+/// Applies `CustomErrorResponses`: when the distribution maps this status to a page, the page
+/// is fetched from the origin of the behaviour matching its path and sent with `ResponseCode`.
+/// If the page cannot be fetched, the original error goes out.
+async fn custom_error<B>(
+    state: &EdgeState,
+    dist: &Distribution,
+    conn: &Connection,
+    viewer: &Request<B>,
+    request_id: &HeaderValue,
+    original: Response<EdgeBody>,
+    cause: Cause,
+) -> Response<EdgeBody> {
+    let status = original.status();
+    let Some(page) = dist.error_pages.get(&status.as_u16()) else {
+        return original;
+    };
+    if cause == Cause::RedirectToHttps {
+        return original;
+    }
+    let behavior = dist.behavior_for(&page.path);
+    let origin = &dist.origins[behavior.origin];
+    let via = &state.via_origin_h1;
+    let headers = origin_headers(
+        viewer.headers(),
+        origin.host_header(),
+        origin.custom_headers(),
+        &behavior.forwarding,
+        &ForwardContext {
+            connection_ip: conn.ip(),
+            via,
+            request_id,
+            get_or_head: true,
+        },
+    );
+    let mut oreq = Request::new(gatehouse_origin::client::empty());
+    *oreq.uri_mut() = origin.uri(conn.https, &page.path);
+    *oreq.headers_mut() = headers;
+    match origin.send(oreq, true).await {
+        Ok(resp) if resp.status().is_success() => {
+            let http1 = viewer.version() < Version::HTTP_2;
+            let mut resp = decorate(
+                state,
+                request_id,
+                resp.map(|b| EdgeBody::Origin(Box::pin(b))),
+                http1,
+            );
+            *resp.status_mut() = page.status.unwrap_or(status);
+            let h = resp.headers_mut();
+            h.insert(headers::X_CACHE.clone(), XCache::Error.value());
+            if state.cause_header {
+                h.insert(
+                    X_GATEHOUSE_CAUSE.clone(),
+                    HeaderValue::from_static(cause.id()),
+                );
+            } else {
+                h.remove(&X_GATEHOUSE_CAUSE);
+            }
+            resp
+        }
+        Ok(resp) => {
+            tracing::warn!(distribution = %dist.id, page = %page.path, status = %resp.status(), "custom error page not available; sending the original error");
+            original
+        }
+        Err(e) => {
+            tracing::warn!(distribution = %dist.id, page = %page.path, error = %e, "custom error page fetch failed; sending the original error");
+            original
+        }
+    }
+}

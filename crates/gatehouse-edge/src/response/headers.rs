@@ -81,7 +81,7 @@ pub fn append_cloudfront(
 }
 
 thread_local! {
-    static DATE: RefCell<(u64, HeaderValue)> = RefCell::new((u64::MAX, HeaderValue::from_static("")));
+    static DATE: RefCell<(u64, HeaderValue)> = const { RefCell::new((u64::MAX, HeaderValue::from_static(""))) };
 }
 
 /// The current `Date` header value, formatted at most once per second per thread.

@@ -1,0 +1,441 @@
+//! Test harness: a real origin process (`origin.py`), a real `gatehouse serve` process on
+//! loopback with ephemeral ports, config directories written on the fly, and `curl`.
+
+#![allow(dead_code)]
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Read};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// The gatehouse binary under test.
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_gatehouse")
+}
+
+/// A running `origin.py`.
+pub struct Origin {
+    child: Child,
+    /// Its port on 127.0.0.1.
+    pub port: u16,
+}
+
+impl Origin {
+    /// Starts a plain HTTP origin.
+    pub fn start() -> Self {
+        Self::start_args(&[])
+    }
+
+    /// Starts an HTTPS origin with the given PEM files.
+    pub fn start_tls(cert: &Path, key: &Path) -> Self {
+        Self::start_args(&[
+            "--cert",
+            cert.to_str().unwrap(),
+            "--key",
+            key.to_str().unwrap(),
+        ])
+    }
+
+    fn start_args(args: &[&str]) -> Self {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/origin.py");
+        let mut child = Command::new("python3")
+            .arg(script)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("python3 must be installed to run the test origin");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .trim()
+            .strip_prefix("PORT ")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("origin did not start: {line:?}"));
+        Origin { child, port }
+    }
+}
+
+impl Drop for Origin {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A config directory under construction.
+pub struct ConfigDir {
+    /// Keeps the directory alive.
+    pub tmp: tempfile::TempDir,
+}
+
+impl ConfigDir {
+    /// An empty directory with `distributions/`.
+    pub fn new() -> Self {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(tmp.path().join("distributions")).unwrap();
+        ConfigDir { tmp }
+    }
+
+    /// The path.
+    pub fn path(&self) -> &Path {
+        self.tmp.path()
+    }
+
+    /// Writes `gatehouse.toml`. Listeners default to ephemeral loopback ports when the text
+    /// has no `[listen]` table.
+    pub fn toml(&self, text: &str) -> &Self {
+        let text = if text.contains("[listen]") {
+            text.to_string()
+        } else {
+            format!("[listen]\nhttp = [\"127.0.0.1:0\"]\n\n{text}")
+        };
+        std::fs::write(self.path().join("gatehouse.toml"), text).unwrap();
+        self
+    }
+
+    /// Writes `distributions/<id>.json` with the get-distribution-config wrapper.
+    pub fn distribution(&self, id: &str, config: Value) -> &Self {
+        let doc = json!({"ETag": "ETEST", "DistributionConfig": config});
+        self.raw_distribution(id, &serde_json::to_string_pretty(&doc).unwrap())
+    }
+
+    /// Writes a distribution file verbatim.
+    pub fn raw_distribution(&self, id: &str, text: &str) -> &Self {
+        std::fs::write(
+            self.path().join("distributions").join(format!("{id}.json")),
+            text,
+        )
+        .unwrap();
+        self
+    }
+
+    /// Writes any file relative to the directory.
+    pub fn file(&self, rel: &str, contents: &[u8]) -> PathBuf {
+        let p = self.path().join(rel);
+        if let Some(d) = p.parent() {
+            std::fs::create_dir_all(d).unwrap();
+        }
+        std::fs::write(&p, contents).unwrap();
+        p
+    }
+}
+
+/// A custom origin item (http-only on `port` of `domain`).
+pub fn custom_origin(id: &str, domain: &str, port: u16) -> Value {
+    json!({
+        "Id": id, "DomainName": domain, "OriginPath": "",
+        "CustomHeaders": {"Quantity": 0},
+        "CustomOriginConfig": {"HTTPPort": port, "HTTPSPort": 443,
+            "OriginProtocolPolicy": "http-only", "OriginReadTimeout": 30, "OriginKeepaliveTimeout": 5},
+        "ConnectionAttempts": 1, "ConnectionTimeout": 2
+    })
+}
+
+/// A cache behaviour (pass `None` as pattern for the default behaviour).
+pub fn behavior(pattern: Option<&str>, origin: &str, policy: &str, methods: &[&str]) -> Value {
+    let mut b = json!({
+        "TargetOriginId": origin,
+        "TrustedSigners": {"Enabled": false, "Quantity": 0},
+        "TrustedKeyGroups": {"Enabled": false, "Quantity": 0},
+        "ViewerProtocolPolicy": policy,
+        "AllowedMethods": {"Quantity": methods.len(), "Items": methods,
+            "CachedMethods": {"Quantity": 2, "Items": ["HEAD", "GET"]}},
+        "Compress": false,
+        "OriginRequestPolicyId": "b689b0a8-53d0-40ab-baf2-68738e2966ac",
+        "CachePolicyId": "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+    });
+    if let Some(p) = pattern {
+        b["PathPattern"] = json!(p);
+    }
+    b
+}
+
+/// GET and HEAD.
+pub const GET_HEAD: &[&str] = &["GET", "HEAD"];
+/// All seven methods.
+pub const ALL: &[&str] = &["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"];
+
+/// A distribution config with `origins`, a default behaviour and `behaviors`.
+pub fn distribution(
+    aliases: &[&str],
+    origins: Vec<Value>,
+    default: Value,
+    behaviors: Vec<Value>,
+) -> Value {
+    json!({
+        "CallerReference": "test",
+        "Aliases": if aliases.is_empty() { json!({"Quantity": 0}) } else { json!({"Quantity": aliases.len(), "Items": aliases}) },
+        "DefaultRootObject": "",
+        "Origins": {"Quantity": origins.len(), "Items": origins},
+        "DefaultCacheBehavior": default,
+        "CacheBehaviors": if behaviors.is_empty() { json!({"Quantity": 0}) } else { json!({"Quantity": behaviors.len(), "Items": behaviors}) },
+        "CustomErrorResponses": {"Quantity": 0},
+        "Comment": "",
+        "Enabled": true
+    })
+}
+
+/// A running `gatehouse serve`.
+pub struct Gatehouse {
+    child: Option<Child>,
+    /// First HTTP listener.
+    pub http: Option<SocketAddr>,
+    /// First HTTPS listener.
+    pub https: Option<SocketAddr>,
+    stderr_path: PathBuf,
+    _logs: tempfile::TempDir,
+}
+
+impl Gatehouse {
+    /// Starts `gatehouse serve --config dir` and waits until it listens.
+    pub fn start(dir: &Path) -> Self {
+        Self::start_with(dir, &[])
+    }
+
+    /// Same with extra arguments (e.g. `--watch`).
+    pub fn start_with(dir: &Path, extra: &[&str]) -> Self {
+        let logs = tempfile::tempdir().unwrap();
+        let stderr_path = logs.path().join("stderr.log");
+        let mut child = Command::new(bin())
+            .args(["serve", "--config"])
+            .arg(dir)
+            .args(extra)
+            .env("RUST_LOG", "debug")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&stderr_path).unwrap())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let (mut http, mut https) = (None, None);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut seen = Vec::new();
+        while Instant::now() < deadline {
+            match rx.recv_timeout(Duration::from_millis(100)) {
+                Ok(line) => {
+                    if let Some(a) = line.strip_prefix("gatehouse: listening http ") {
+                        http.get_or_insert(a.parse().unwrap());
+                    } else if let Some(a) = line.strip_prefix("gatehouse: listening https ") {
+                        https.get_or_insert(a.parse().unwrap());
+                    }
+                    seen.push(line);
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    if http.is_some() || https.is_some() {
+                        break;
+                    }
+                    if let Ok(Some(status)) = child.try_wait() {
+                        let err = std::fs::read_to_string(&stderr_path).unwrap_or_default();
+                        panic!("gatehouse exited early ({status}): {err}");
+                    }
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        assert!(
+            http.is_some() || https.is_some(),
+            "gatehouse did not report a listener: {seen:?} {}",
+            std::fs::read_to_string(&stderr_path).unwrap_or_default()
+        );
+        Gatehouse {
+            child: Some(child),
+            http,
+            https,
+            stderr_path,
+            _logs: logs,
+        }
+    }
+
+    /// `http://127.0.0.1:port`.
+    pub fn http_url(&self, path: &str) -> String {
+        format!("http://{}{}", self.http.expect("no http listener"), path)
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().unwrap().id()
+    }
+
+    /// Sends a signal (`HUP`, `TERM`…).
+    pub fn signal(&self, sig: &str) {
+        let ok = Command::new("kill")
+            .args([&format!("-{sig}"), &self.pid().to_string()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "kill -{sig} failed");
+    }
+
+    /// Waits for the process to exit; returns its exit code.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<i32> {
+        let deadline = Instant::now() + timeout;
+        let child = self.child.as_mut().unwrap();
+        loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                return s.code();
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// What the edge logged so far.
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
+    }
+}
+
+impl Drop for Gatehouse {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// A response as curl saw it.
+#[derive(Debug)]
+pub struct CurlResponse {
+    /// Status code (0 if curl failed).
+    pub status: u16,
+    /// Status line's HTTP version (`HTTP/1.1`, `HTTP/2`).
+    pub version: String,
+    /// Headers in order, names lower-cased.
+    pub headers: Vec<(String, String)>,
+    /// Raw body bytes.
+    pub body: Vec<u8>,
+    /// curl's exit code.
+    pub exit: i32,
+    /// curl's stderr.
+    pub stderr: String,
+}
+
+impl CurlResponse {
+    /// The first header named `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let n = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .find(|(k, _)| *k == n)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body as UTF-8 text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The body as JSON.
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", self.text()))
+    }
+}
+
+/// Runs curl with `args` (plus `-sS`), capturing headers and body separately.
+pub fn curl(args: &[&str]) -> CurlResponse {
+    let tmp = tempfile::tempdir().unwrap();
+    let hdr = tmp.path().join("h");
+    let body = tmp.path().join("b");
+    let out = Command::new("curl")
+        .args(["-sS", "--max-time", "30", "-D"])
+        .arg(&hdr)
+        .arg("-o")
+        .arg(&body)
+        .args(args)
+        .output()
+        .expect("curl must be installed");
+    let head = std::fs::read_to_string(&hdr).unwrap_or_default();
+    // With redirects or 100-continue there may be several blocks; keep the last.
+    let block = head
+        .trim_end()
+        .rsplit("\r\n\r\n")
+        .next()
+        .unwrap_or("")
+        .to_string();
+    let mut lines = block.lines();
+    let status_line = lines.next().unwrap_or("");
+    let mut parts = status_line.split_whitespace();
+    let version = parts.next().unwrap_or("").to_string();
+    let status = parts.next().and_then(|s| s.parse().ok()).unwrap_or(0);
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    let mut b = Vec::new();
+    if let Ok(mut f) = std::fs::File::open(&body) {
+        f.read_to_end(&mut b).unwrap();
+    }
+    CurlResponse {
+        status,
+        version,
+        headers,
+        body: b,
+        exit: out.status.code().unwrap_or(-1),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// CloudFront's error page, written out from the template in cloudfront.md §1.1 (independent
+/// of the edge's own builder, so a change on either side shows).
+pub fn expected_error_page(status: u16, reason: &str, request_id: &str) -> String {
+    format!(
+        "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01 Transitional//EN\" \"http://www.w3.org/TR/html4/loose.dtd\">\n\
+<HTML><HEAD><META HTTP-EQUIV=\"Content-Type\" CONTENT=\"text/html; charset=iso-8859-1\">\n\
+<TITLE>ERROR: The request could not be satisfied</TITLE>\n\
+</HEAD><BODY>\n\
+<H1>{status} ERROR</H1>\n\
+<H2>The request could not be satisfied.</H2>\n\
+<HR noshade size=\"1px\">\n\
+{reason}\n\
+We can't connect to the server for this app or website at this time. There might be too much traffic or a configuration error. Try again later, or contact the app or website owner.\n\
+<BR clear=\"all\">\n\
+If you provide content to customers through CloudFront, you can find steps to troubleshoot and help prevent this error by reviewing the CloudFront documentation.\n\
+<BR clear=\"all\">\n\
+<HR noshade size=\"1px\">\n\
+<PRE>\n\
+Generated by cloudfront (CloudFront)\n\
+Request ID: {request_id}\n\
+</PRE>\n\
+<ADDRESS>\n\
+</ADDRESS>\n\
+</BODY></HTML>"
+    )
+}
+
+/// The nginx-style redirect / status page (CRLF, final CRLF).
+pub fn expected_status_page(title: &str) -> String {
+    format!(
+        "<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n<center><h1>{title}</h1></center>\r\n<hr><center>CloudFront</center>\r\n</body>\r\n</html>\r\n"
+    )
+}
+
+/// Generates a self-signed certificate for `names` into `dir`, returns (cert, key) paths.
+pub fn self_signed(dir: &Path, stem: &str, names: &[&str]) -> (PathBuf, PathBuf) {
+    let c =
+        rcgen::generate_simple_self_signed(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+            .unwrap();
+    let cert = dir.join(format!("{stem}.pem"));
+    let key = dir.join(format!("{stem}.key"));
+    std::fs::write(&cert, c.cert.pem()).unwrap();
+    std::fs::write(&key, c.signing_key.serialize_pem()).unwrap();
+    (cert, key)
+}

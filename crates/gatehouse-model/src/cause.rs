@@ -350,3 +350,21 @@ mod tests {
         assert_eq!(REASON_METHOD.len(), 150);
     }
 }
+
+#[cfg(test)]
+mod docs_tests {
+    use super::Cause;
+
+    #[test]
+    fn docs_causes_md_lists_every_cause_with_its_status() {
+        let page = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../docs/causes.md"
+        ))
+        .expect("docs/causes.md exists");
+        for c in Cause::ALL {
+            let row = format!("| `{}` | {} |", c.id(), c.status());
+            assert!(page.contains(&row), "docs/causes.md lacks the row for {}", c.id());
+        }
+    }
+}

@@ -126,6 +126,7 @@ async fn serve_connection(
         .timer(TokioTimer::new())
         .header_read_timeout(header_timeout)
         .max_buf_size(64 * 1024)
+        .title_case_headers(true)
         .keep_alive(true);
     builder
         .http2()

@@ -16,7 +16,7 @@ use crate::viewer::Connection;
 use crate::Edge;
 use futures_util::FutureExt;
 use gatehouse_model::Cause;
-use gatehouse_origin::forward::{origin_headers, ForwardContext};
+use gatehouse_origin::forward::{origin_headers, CookieForward, ForwardContext};
 use http::header::{self, HeaderValue};
 use http::{Method, Request, Response, Version};
 use http_body_util::BodyExt;
@@ -80,6 +80,11 @@ pub async fn handle(
         tracing::debug!(cause = d.cause.id(), detail = %d.detail, "denied");
         response::generated(&d, &cx)
     };
+
+    #[cfg(debug_assertions)]
+    if state.debug_panic_path.as_deref() == Some(req.uri().path()) {
+        panic!("GATEHOUSE_DEBUG_PANIC_PATH requested a panic");
+    }
 
     // Phase: limits.
     if let Some(d) = limits(&req) {
@@ -258,11 +263,13 @@ async fn fetch(
         viewer_headers(state, conn, &req, &mut headers);
     }
     let (parts, body) = req.into_parts();
-    let head = Request::from_parts(parts.clone(), ());
     let mut oreq = Request::new(body.boxed());
-    *oreq.method_mut() = parts.method;
+    *oreq.method_mut() = parts.method.clone();
     *oreq.uri_mut() = uri;
     *oreq.headers_mut() = headers;
+    // The viewer's head (moved, not copied) stays for a custom error page fetch.
+    let head = Request::from_parts(parts, ());
+    let strip_set_cookie = fwd.cookies == CookieForward::None;
     match origin.send(oreq, get_or_head).await {
         Ok(resp) => {
             let http1 = head.version() < Version::HTTP_2;
@@ -272,6 +279,7 @@ async fn fetch(
                     request_id,
                     resp.map(|b| EdgeBody::Origin(Box::pin(b))),
                     http1,
+                    strip_set_cookie,
                 ),
                 head,
             ))
@@ -331,17 +339,22 @@ const HOP: &[&str] = &[
     "trailer",
 ];
 
-/// Adds CloudFront's headers to an origin response (its `Server` is kept).
+/// Adds CloudFront's headers to an origin response (its `Server` is kept). When the behaviour
+/// forwards no cookies, the origin's `Set-Cookie` is removed, as CloudFront does.
 fn decorate(
     state: &EdgeState,
     request_id: &HeaderValue,
     mut resp: Response<EdgeBody>,
     http1: bool,
+    strip_set_cookie: bool,
 ) -> Response<EdgeBody> {
     let status = resp.status().as_u16();
     let h = resp.headers_mut();
     for name in HOP {
         h.remove(*name);
+    }
+    if strip_set_cookie {
+        h.remove(header::SET_COOKIE);
     }
     if http1 {
         h.insert(header::CONNECTION, HeaderValue::from_static("keep-alive"));
@@ -388,7 +401,11 @@ async fn custom_error<B>(
     }
     let behavior = dist.behavior_for(&page.path);
     let origin = &dist.origins[behavior.origin];
-    let via = &state.via_origin_h1;
+    let via = if viewer.version() == Version::HTTP_2 {
+        &state.via_origin_h2
+    } else {
+        &state.via_origin_h1
+    };
     let headers = origin_headers(
         viewer.headers(),
         origin.host_header(),
@@ -412,6 +429,7 @@ async fn custom_error<B>(
                 request_id,
                 resp.map(|b| EdgeBody::Origin(Box::pin(b))),
                 http1,
+                behavior.forwarding.cookies == CookieForward::None,
             );
             *resp.status_mut() = page.status.unwrap_or(status);
             let h = resp.headers_mut();

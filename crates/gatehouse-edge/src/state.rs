@@ -185,6 +185,10 @@ pub struct EdgeState {
     pub trusted_proxies: Vec<Cidr>,
     /// Whether PROXY protocol headers are read from trusted peers.
     pub proxy_protocol: bool,
+    /// Debug builds only: a path whose request panics on purpose (from the environment
+    /// variable `GATEHOUSE_DEBUG_PANIC_PATH`), so tests can prove a panic stays contained.
+    #[cfg(debug_assertions)]
+    pub debug_panic_path: Option<String>,
 }
 
 /// Why a config could not be compiled (files the validation could not see into).
@@ -292,6 +296,8 @@ impl EdgeState {
             cause_header: s.edge.cause_header,
             trusted_proxies: s.clients.trusted_proxies.clone(),
             proxy_protocol: s.listen.proxy_protocol,
+            #[cfg(debug_assertions)]
+            debug_panic_path: std::env::var("GATEHOUSE_DEBUG_PANIC_PATH").ok(),
         })
     }
 

@@ -357,14 +357,16 @@ mod docs_tests {
 
     #[test]
     fn docs_causes_md_lists_every_cause_with_its_status() {
-        let page = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../docs/causes.md"
-        ))
-        .expect("docs/causes.md exists");
+        let page =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/causes.md"))
+                .expect("docs/causes.md exists");
         for c in Cause::ALL {
             let row = format!("| `{}` | {} |", c.id(), c.status());
-            assert!(page.contains(&row), "docs/causes.md lacks the row for {}", c.id());
+            assert!(
+                page.contains(&row),
+                "docs/causes.md lacks the row for {}",
+                c.id()
+            );
         }
     }
 }

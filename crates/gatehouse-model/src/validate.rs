@@ -25,14 +25,15 @@ impl Ctx<'_> {
     }
 
     fn list<T>(&mut self, path: &str, list: &List<T>) {
-        if list.quantity as usize != list.items.len() {
+        self.quantity(path, list.quantity, list.items.len());
+    }
+
+    /// AWS's `Quantity` must equal the number of `Items`.
+    fn quantity(&mut self, path: &str, quantity: u32, items: usize) {
+        if quantity as usize != items {
             self.push(
                 format!("{path}.Quantity"),
-                format!(
-                    "Quantity is {} but Items has {} element(s)",
-                    list.quantity,
-                    list.items.len()
-                ),
+                format!("Quantity is {quantity} but Items has {items} element(s)"),
             );
         }
     }
@@ -349,16 +350,7 @@ pub fn distribution(file: &Path, root: &str, c: &DistributionConfig, problems: &
     if let Some(r) = &c.restrictions {
         let g = &r.geo_restriction;
         let p = format!("{root}.Restrictions.GeoRestriction");
-        if g.quantity as usize != g.items.len() {
-            cx.push(
-                format!("{p}.Quantity"),
-                format!(
-                    "Quantity is {} but Items has {} element(s)",
-                    g.quantity,
-                    g.items.len()
-                ),
-            );
-        }
+        cx.quantity(&p, g.quantity, g.items.len());
         for (i, code) in g.items.iter().enumerate() {
             if code.len() != 2 || !code.bytes().all(|b| b.is_ascii_uppercase()) {
                 cx.push(
@@ -427,16 +419,7 @@ fn behavior(
         ("TrustedSigners", &b.trusted_signers),
     ] {
         if let Some(l) = list {
-            if l.quantity as usize != l.items.len() {
-                cx.push(
-                    format!("{p}.{name}.Quantity"),
-                    format!(
-                        "Quantity is {} but Items has {} element(s)",
-                        l.quantity,
-                        l.items.len()
-                    ),
-                );
-            }
+            cx.quantity(&format!("{p}.{name}"), l.quantity, l.items.len());
             if l.enabled && l.items.is_empty() {
                 cx.push(
                     format!("{p}.{name}"),
@@ -448,16 +431,7 @@ fn behavior(
 }
 
 fn allowed_methods(cx: &mut Ctx<'_>, p: &str, am: &AllowedMethods) {
-    if am.quantity as usize != am.items.len() {
-        cx.push(
-            format!("{p}.Quantity"),
-            format!(
-                "Quantity is {} but Items has {} element(s)",
-                am.quantity,
-                am.items.len()
-            ),
-        );
-    }
+    cx.quantity(p, am.quantity, am.items.len());
     let set: HashSet<Method> = am.items.iter().copied().collect();
     use Method::*;
     let allowed_sets: [&[Method]; 3] = [

@@ -205,25 +205,42 @@ pub fn origin_headers(
     cx: &ForwardContext<'_>,
 ) -> HeaderMap {
     let mut out = HeaderMap::with_capacity(viewer.len() + 8);
+    // Cookie header fields (an HTTP/2 viewer may split them) go out as one `Cookie` header,
+    // joined with "; " (RFC 9113 §8.2.3).
+    let mut cookies: Vec<u8> = Vec::new();
+    let connection_tokens: Vec<&str> = viewer
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .collect();
     for (name, value) in viewer {
         let n = name.as_str();
         if HOP_BY_HOP.contains(&n) || n == "host" || n == "via" || n == "x-forwarded-for" {
+            continue;
+        }
+        // Headers the viewer named in `Connection` are hop-by-hop too (RFC 9110 §7.6.1).
+        if connection_tokens.iter().any(|t| t.eq_ignore_ascii_case(n)) {
             continue;
         }
         if n == "user-agent" && !fwd.all_headers && !fwd.headers.contains(name) {
             continue;
         }
         if n == "cookie" {
-            match &fwd.cookies {
-                CookieForward::None => continue,
-                CookieForward::All => {}
-                CookieForward::Whitelist(names) => {
-                    if let Some(v) = filter_cookies(value, names) {
-                        out.append(header::COOKIE, v);
-                    }
-                    continue;
+            let kept = match &fwd.cookies {
+                CookieForward::None => None,
+                CookieForward::All => Some(value.clone()),
+                CookieForward::Whitelist(names) => filter_cookies(value, names),
+            };
+            if let Some(v) = kept.filter(|v| !v.is_empty()) {
+                if !cookies.is_empty() {
+                    cookies.extend_from_slice(b"; ");
                 }
+                cookies.extend_from_slice(v.as_bytes());
             }
+            continue;
         } else if !fwd.all_headers && !fwd.headers.contains(name) {
             if REMOVED.contains(&n) || n.starts_with("x-edge-") {
                 continue;
@@ -233,6 +250,11 @@ pub fn origin_headers(
             }
         }
         out.append(name.clone(), value.clone());
+    }
+    if !cookies.is_empty() {
+        if let Ok(v) = HeaderValue::from_bytes(&cookies) {
+            out.insert(header::COOKIE, v);
+        }
     }
     let host = if fwd.viewer_host {
         viewer.get(header::HOST).unwrap_or(origin_host)

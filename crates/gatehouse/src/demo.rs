@@ -93,11 +93,15 @@ pub fn write_config(dir: &Path, origin: SocketAddr, http: &str, https: &str) -> 
     .context("generating the demo certificate")?;
     std::fs::write(dir.join("demo-cert.pem"), cert.cert.pem())?;
     std::fs::write(dir.join("demo-key.pem"), cert.signing_key.serialize_pem())?;
-    let https_port = https.rsplit(':').next().unwrap_or("8443");
+    // An ephemeral HTTPS port is unknown until bound: then redirects carry no port.
+    let redirect_port = match https.rsplit(':').next() {
+        Some("0") | None => String::new(),
+        Some(p) => format!("redirect_https_port = {p}\n"),
+    };
     std::fs::write(
         dir.join("gatehouse.toml"),
         format!(
-            "[listen]\nhttp = [\"{http}\"]\nhttps = [\"{https}\"]\n\n[edge]\nlocation = \"DEMO1-P1\"\nredirect_https_port = {https_port}\n\n[[tls.certificates]]\ncert = \"demo-cert.pem\"\nkey = \"demo-key.pem\"\n\n[clients]\ntrusted_proxies = [\"127.0.0.1\"]\n"
+            "[listen]\nhttp = [\"{http}\"]\nhttps = [\"{https}\"]\n\n[edge]\nlocation = \"DEMO1-P1\"\n{redirect_port}\n[[tls.certificates]]\ncert = \"demo-cert.pem\"\nkey = \"demo-key.pem\"\n\n[clients]\ntrusted_proxies = [\"127.0.0.1\"]\n"
         ),
     )?;
     let behavior = |pattern: &str, policy: &str, methods: &[&str]| {
@@ -160,19 +164,22 @@ pub fn write_config(dir: &Path, origin: SocketAddr, http: &str, https: &str) -> 
 pub fn try_these(http: SocketAddr, https: SocketAddr) -> String {
     let h = format!("-H 'Host: {DEMO_ALIAS}'");
     let r = format!("--resolve {DEMO_ALIAS}:{}:127.0.0.1 -k", https.port());
-    format!(
-        "Gatehouse demo: distribution {DEMO_ID} (alias {DEMO_ALIAS}) in front of a built-in origin.\n\
-Try:\n\
-  curl -i {h} http://{http}/index.html              # an object (X-Cache: Miss from cloudfront)\n\
-  curl -i {h} http://{http}/secure/report.txt       # https-only: 403\n\
-  curl -i {r} https://{DEMO_ALIAS}:{hp}/secure/report.txt   # the same over HTTPS: 200\n\
-  curl -i {h} http://{http}/redirect/page.html      # redirect-to-https: 301\n\
-  curl -i {h} -X POST http://{http}/redirect/form    # redirect-to-https for POST: 307\n\
-  curl -i {h} -X POST http://{http}/api/orders       # AllowedMethods GET, HEAD: 403\n\
-  curl -i {h} http://{http}/forbidden/secret.txt    # the origin's own 403, passed through\n\
-  curl -i {h} http://{http}/missing/page.html       # origin 404 -> CustomErrorResponses page\n\
-  curl -i -H 'Host: shop.example.com' http://{http}/ # not an alias: 403 Bad request.\n\
-Every denial carries X-Gatehouse-Cause.\n",
-        hp = https.port()
-    )
+    let hp = https.port();
+    let lines = [
+        format!("Gatehouse demo: distribution {DEMO_ID} (alias {DEMO_ALIAS}) in front of a built-in origin."),
+        "Try:".to_string(),
+        format!("  curl -i {h} http://{http}/index.html             # an object: X-Cache: Miss from cloudfront"),
+        format!("  curl -i {h} http://{http}/secure/report.txt      # https-only over HTTP: 403"),
+        format!("  curl -i {r} https://{DEMO_ALIAS}:{hp}/secure/report.txt   # the same over HTTPS: 200"),
+        format!("  curl -i {h} http://{http}/redirect/page.html     # redirect-to-https: 301"),
+        format!("  curl -i {h} -X POST http://{http}/redirect/form  # redirect-to-https for POST: 307"),
+        format!("  curl -i {h} -X POST http://{http}/api/orders     # AllowedMethods GET, HEAD: 403"),
+        format!("  curl -i {h} http://{http}/forbidden/secret.txt   # the origin's own 403, passed through"),
+        format!("  curl -i {h} http://{http}/missing/page.html      # origin 404, replaced by the CustomErrorResponses page"),
+        format!("  curl -i -H 'Host: shop.example.com' http://{http}/   # not an alias: 403 Bad request."),
+        "Every denial carries X-Gatehouse-Cause. Ctrl-C stops.".to_string(),
+    ];
+    let mut out = lines.join("\n");
+    out.push('\n');
+    out
 }

@@ -130,6 +130,10 @@ async fn serve(
     let s = &config.settings;
     let listeners = Listeners::bind(&s.listen.http, &s.listen.https).await?;
     let addrs = listeners.addresses();
+    // Signal handlers exist before anyone is told we listen, so an early signal is handled.
+    let shutdown = shutdown_signal()?;
+    let hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        .context("installing the SIGHUP handler")?;
     {
         let mut out = std::io::stdout().lock();
         for (kind, a) in &addrs {
@@ -149,11 +153,11 @@ async fn serve(
         edge = edge.host_id(),
         "serving"
     );
-    tokio::spawn(reload_on_signal(edge.clone(), dir.clone()));
+    tokio::spawn(reload_on_signal(edge.clone(), dir.clone(), hup));
     if watch {
         tokio::spawn(watch_dir(edge.clone(), dir.clone()));
     }
-    gatehouse_edge::serve(edge, listeners, shutdown_signal()).await;
+    gatehouse_edge::serve(edge, listeners, shutdown).await;
     tracing::info!("stopped");
     Ok(())
 }
@@ -165,14 +169,17 @@ impl Drop for TempDir {
     }
 }
 
-async fn shutdown_signal() {
+/// Installs the SIGTERM/SIGINT handlers now; the future completes on the first of them.
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>> {
     use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
-    let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
-    tokio::select! {
-        _ = term.recv() => tracing::info!("SIGTERM: draining"),
-        _ = int.recv() => tracing::info!("SIGINT: draining"),
-    }
+    let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+    let mut int = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM: draining"),
+            _ = int.recv() => tracing::info!("SIGINT: draining"),
+        }
+    })
 }
 
 /// Re-reads the config; an invalid one is refused and the running one kept.
@@ -191,11 +198,7 @@ fn reload(edge: &Arc<Edge>, dir: &Path) {
     }
 }
 
-async fn reload_on_signal(edge: Arc<Edge>, dir: PathBuf) {
-    use tokio::signal::unix::{signal, SignalKind};
-    let Ok(mut hup) = signal(SignalKind::hangup()) else {
-        return;
-    };
+async fn reload_on_signal(edge: Arc<Edge>, dir: PathBuf, mut hup: tokio::signal::unix::Signal) {
     while hup.recv().await.is_some() {
         tracing::info!("SIGHUP: reloading");
         reload(&edge, &dir);

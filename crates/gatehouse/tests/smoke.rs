@@ -31,3 +31,28 @@ fn object_and_unknown_host() {
     assert_eq!(r.header("server"), Some("CloudFront"));
     assert_eq!(r.header("x-gatehouse-cause"), Some("alias-not-configured"));
 }
+
+/// A panic while handling one request answers that request with a 502 and nothing else dies
+/// (debug builds honour `GATEHOUSE_DEBUG_PANIC_PATH`).
+#[test]
+fn a_panicking_request_does_not_take_the_edge_down() {
+    let origin = Origin::start();
+    let cfg = ConfigDir::new();
+    cfg.toml("").distribution(
+        "E1PANIC",
+        distribution(
+            &["www.example.com"],
+            vec![custom_origin("o", "127.0.0.1", origin.port)],
+            behavior(None, "o", "allow-all", GET_HEAD),
+            vec![],
+        ),
+    );
+    std::env::set_var("GATEHOUSE_DEBUG_PANIC_PATH", "/boom");
+    let gh = Gatehouse::start(cfg.path());
+    let r = curl(&["-H", "Host: www.example.com", &gh.http_url("/boom")]);
+    assert_eq!(r.status, 502);
+    assert_eq!(r.header("x-gatehouse-cause"), Some("internal-error"));
+    let ok = curl(&["-H", "Host: www.example.com", &gh.http_url("/fine")]);
+    assert_eq!(ok.status, 200);
+    assert!(gh.stderr().contains("panicked"));
+}

@@ -58,6 +58,15 @@ pub struct ResponseContext<'a> {
     pub http1: bool,
 }
 
+/// The reason phrase in a status page's title. CloudFront names 413 "Request Entity Too Large"
+/// (`docs/compatibility.md`), where `http` has RFC 7231's "Payload Too Large".
+fn status_page_reason(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "Request Entity Too Large",
+        s => s.canonical_reason().unwrap_or(""),
+    }
+}
+
 /// Builds the response CloudFront sends for `denial`.
 pub fn generated(denial: &Denial, cx: &ResponseContext<'_>) -> Response<EdgeBody> {
     let status = denial.status;
@@ -71,7 +80,7 @@ pub fn generated(denial: &Denial, cx: &ResponseContext<'_>) -> Response<EdgeBody
             "text/html",
         ),
         BodyKind::StatusPage => (
-            pages::status_page(status.as_u16(), status.canonical_reason().unwrap_or("")),
+            pages::status_page(status.as_u16(), status_page_reason(status)),
             "text/html",
         ),
         BodyKind::SignedXml { code, message } => (pages::signed_xml(code, message), "text/xml"),

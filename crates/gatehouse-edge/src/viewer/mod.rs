@@ -14,10 +14,12 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::Watcher;
+use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Notify;
 use tokio_rustls::TlsAcceptor;
 
 /// TLS details of a viewer connection.
@@ -134,6 +136,8 @@ async fn serve_connection(
         .keep_alive_interval(Some(edge.idle_timeout()))
         .keep_alive_timeout(Duration::from_secs(20))
         .max_concurrent_streams(128);
+    // Signalled by the service on every request; see `first_request_within`.
+    let started = Arc::new(Notify::new());
     match tls {
         None => {
             let conn = Arc::new(Connection {
@@ -143,15 +147,17 @@ async fn serve_connection(
                 https: false,
                 tls: None,
             });
-            let svc =
-                service_fn(move |req| crate::pipeline::service(edge.clone(), conn.clone(), req));
-            watcher
-                .watch(
-                    builder
-                        .serve_connection(TokioIo::new(tcp), svc)
-                        .into_owned(),
-                )
-                .await
+            let first = started.clone();
+            let svc = service_fn(move |req| {
+                first.notify_one();
+                crate::pipeline::service(edge.clone(), conn.clone(), req)
+            });
+            let served = watcher.watch(
+                builder
+                    .serve_connection(TokioIo::new(tcp), svc)
+                    .into_owned(),
+            );
+            first_request_within(header_timeout, &started, served).await
         }
         Some(acceptor) => {
             let stream = tokio::time::timeout(header_timeout, acceptor.accept(tcp))
@@ -181,15 +187,45 @@ async fn serve_connection(
                     cipher,
                 }),
             });
-            let svc =
-                service_fn(move |req| crate::pipeline::service(edge.clone(), conn.clone(), req));
-            watcher
-                .watch(
-                    builder
-                        .serve_connection(TokioIo::new(stream), svc)
-                        .into_owned(),
-                )
-                .await
+            let first = started.clone();
+            let svc = service_fn(move |req| {
+                first.notify_one();
+                crate::pipeline::service(edge.clone(), conn.clone(), req)
+            });
+            let served = watcher.watch(
+                builder
+                    .serve_connection(TokioIo::new(stream), svc)
+                    .into_owned(),
+            );
+            first_request_within(header_timeout, &started, served).await
         }
+    }
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Serves a connection, but drops it if no request has started within `limit`.
+///
+/// hyper bounds each HTTP/1 request head (`header_read_timeout`), but not what comes before
+/// it: hyper-util's sniffing of HTTP/1 versus the h2 preface, and the HTTP/2 handshake, wait
+/// without a deadline. Without this a viewer that connects and sends nothing (or half a
+/// preface) would hold the connection forever.
+async fn first_request_within(
+    limit: Duration,
+    started: &Notify,
+    served: impl Future<Output = Result<(), BoxError>>,
+) -> Result<(), BoxError> {
+    tokio::pin!(served);
+    let first = tokio::time::timeout(limit, async {
+        tokio::select! {
+            done = &mut served => Some(done),
+            () = started.notified() => None,
+        }
+    })
+    .await;
+    match first {
+        Ok(Some(done)) => done,
+        Ok(None) => served.await,
+        Err(_) => Err("no request within the header timeout".into()),
     }
 }

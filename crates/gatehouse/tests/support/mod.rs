@@ -439,3 +439,278 @@ pub fn self_signed(dir: &Path, stem: &str, names: &[&str]) -> (PathBuf, PathBuf)
     std::fs::write(&key, c.signing_key.serialize_pem()).unwrap();
     (cert, key)
 }
+
+/// A response read off a raw TCP connection ([`raw_request`]).
+#[derive(Debug)]
+pub struct RawResponse {
+    /// Status code.
+    pub status: u16,
+    /// Headers in order, names lower-cased.
+    pub headers: Vec<(String, String)>,
+    /// Body bytes (de-chunked).
+    pub body: Vec<u8>,
+}
+
+impl RawResponse {
+    /// The first header named `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let n = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .find(|(k, _)| *k == n)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body as UTF-8 text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The body as JSON.
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", self.text()))
+    }
+}
+
+/// Opens a TCP connection to `addr`, writes `bytes` as they are (e.g. a PROXY protocol header
+/// followed by an HTTP/1.1 request) and reads one response: up to its `Content-Length`, or to
+/// the end of the connection (send `Connection: close`). Everything is bounded by `timeout`.
+/// Returns the connection's local address (the viewer's source port) and the response.
+pub fn raw_request(addr: SocketAddr, bytes: &[u8], timeout: Duration) -> (SocketAddr, RawResponse) {
+    use std::io::Write;
+    let deadline = Instant::now() + timeout;
+    let mut s = std::net::TcpStream::connect_timeout(&addr, timeout).unwrap();
+    let local = s.local_addr().unwrap();
+    s.write_all(bytes).unwrap();
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    let head_end = |b: &[u8]| b.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        assert!(
+            !left.is_zero(),
+            "no complete response within {timeout:?}: {:?}",
+            String::from_utf8_lossy(&buf)
+        );
+        s.set_read_timeout(Some(left)).unwrap();
+        match s.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            Err(e)
+                if e.kind() == std::io::ErrorKind::WouldBlock
+                    || e.kind() == std::io::ErrorKind::TimedOut =>
+            {
+                continue
+            }
+            Err(e) if !buf.is_empty() => {
+                eprintln!("raw_request: read ended with {e}");
+                break;
+            }
+            Err(e) => panic!("raw_request: {e}"),
+        }
+        if let Some(end) = head_end(&buf) {
+            let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+            let len = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse::<usize>().ok());
+            if len.is_some_and(|n| buf.len() >= end + n) {
+                break;
+            }
+        }
+    }
+    let end = head_end(&buf)
+        .unwrap_or_else(|| panic!("no response head: {:?}", String::from_utf8_lossy(&buf)));
+    let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    let mut body = buf[end..].to_vec();
+    let find = |n: &str| headers.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
+    if let Some(n) = find("content-length").and_then(|v| v.parse::<usize>().ok()) {
+        body.truncate(n);
+    } else if find("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
+        let mut out = Vec::new();
+        let mut rest = &body[..];
+        while let Some(p) = rest.windows(2).position(|w| w == b"\r\n") {
+            let size = std::str::from_utf8(&rest[..p])
+                .ok()
+                .and_then(|s| usize::from_str_radix(s.split(';').next()?.trim(), 16).ok())
+                .unwrap_or(0);
+            if size == 0 || rest.len() < p + 2 + size {
+                break;
+            }
+            out.extend_from_slice(&rest[p + 2..p + 2 + size]);
+            rest = &rest[(p + 4 + size).min(rest.len())..];
+        }
+        body = out;
+    }
+    (
+        local,
+        RawResponse {
+            status,
+            headers,
+            body,
+        },
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers added for tests/viewer.rs: raw sockets, polling, atomic rewrites, one-shot runs.
+
+/// How a raw TCP exchange ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RawEnd {
+    /// The peer closed the connection (read returned 0).
+    Eof,
+    /// The read failed (e.g. connection reset).
+    Error(std::io::ErrorKind),
+    /// Nothing ended the exchange before the timeout: the peer kept the connection open.
+    TimedOut,
+}
+
+/// What a raw TCP exchange produced.
+#[derive(Debug)]
+pub struct RawOutcome {
+    /// Every byte read.
+    pub data: Vec<u8>,
+    /// How it ended.
+    pub end: RawEnd,
+    /// Time from sending the bytes to the end.
+    pub elapsed: Duration,
+}
+
+impl RawOutcome {
+    /// The bytes read, as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.data).into_owned()
+    }
+}
+
+/// Connects to `addr`, sends `bytes` (nothing if empty), then reads until the peer closes,
+/// a read fails, or `timeout` passes.
+pub fn raw_exchange(addr: SocketAddr, bytes: &[u8], timeout: Duration) -> RawOutcome {
+    use std::io::Write;
+    let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(5)).unwrap();
+    if !bytes.is_empty() {
+        s.write_all(bytes).unwrap();
+    }
+    let start = Instant::now();
+    let deadline = start + timeout;
+    let mut data = Vec::new();
+    let mut buf = [0u8; 8192];
+    let end = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break RawEnd::TimedOut;
+        }
+        s.set_read_timeout(Some(left)).unwrap();
+        match s.read(&mut buf) {
+            Ok(0) => break RawEnd::Eof,
+            Ok(n) => data.extend_from_slice(&buf[..n]),
+            Err(e)
+                if e.kind() == std::io::ErrorKind::WouldBlock
+                    || e.kind() == std::io::ErrorKind::TimedOut =>
+            {
+                break RawEnd::TimedOut
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => break RawEnd::Error(e.kind()),
+        }
+    };
+    RawOutcome {
+        data,
+        end,
+        elapsed: start.elapsed(),
+    }
+}
+
+/// Calls `f` every 100 ms until it returns true or `timeout` passes; returns the last result.
+pub fn poll_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if f() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+impl ConfigDir {
+    /// Replaces a file atomically (write a temporary file, then rename it into place), so a
+    /// watcher never reads it half-written.
+    pub fn replace_file(&self, rel: &str, contents: &[u8]) {
+        let p = self.path().join(rel);
+        let tmp = p.with_extension("tmp-replace");
+        std::fs::write(&tmp, contents).unwrap();
+        std::fs::rename(&tmp, &p).unwrap();
+    }
+
+    /// Replaces `distributions/<id>.json` atomically with the get-distribution-config wrapper.
+    pub fn replace_distribution(&self, id: &str, config: Value) {
+        let doc = json!({"ETag": "ETEST", "DistributionConfig": config});
+        self.replace_file(
+            &format!("distributions/{id}.json"),
+            serde_json::to_string_pretty(&doc).unwrap().as_bytes(),
+        );
+    }
+}
+
+/// What a one-shot run of the gatehouse binary produced.
+#[derive(Debug)]
+pub struct BinRun {
+    /// Exit code; `None` if it was killed (signal, or still running at the timeout).
+    pub code: Option<i32>,
+    /// Whether it was still running at the timeout (and was killed).
+    pub timed_out: bool,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+    /// How long it ran.
+    pub elapsed: Duration,
+}
+
+/// Runs the gatehouse binary with `args`, killing it after `timeout`.
+pub fn run_bin(args: &[&str], timeout: Duration) -> BinRun {
+    let logs = tempfile::tempdir().unwrap();
+    let (out_path, err_path) = (logs.path().join("out"), logs.path().join("err"));
+    let start = Instant::now();
+    let mut child = Command::new(bin())
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out_path).unwrap())
+        .stderr(std::fs::File::create(&err_path).unwrap())
+        .spawn()
+        .unwrap();
+    let mut timed_out = false;
+    let code = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s.code();
+        }
+        if start.elapsed() > timeout {
+            timed_out = true;
+            let _ = child.kill();
+            break child.wait().unwrap().code();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    BinRun {
+        code,
+        timed_out,
+        stdout: std::fs::read_to_string(&out_path).unwrap_or_default(),
+        stderr: std::fs::read_to_string(&err_path).unwrap_or_default(),
+        elapsed: start.elapsed(),
+    }
+}

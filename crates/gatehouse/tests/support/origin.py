@@ -12,6 +12,11 @@ serves, over HTTP/1.1 with keep-alive (or HTTPS with --cert/--key):
   /garbage            answers bytes that are not HTTP, then closes
   /stall-body         sends headers (Content-Length: 100) and 10 bytes, then stalls
   /page...            200 HTML "custom error page" (for CustomErrorResponses)
+  /set-cookie...      200 with "Set-Cookie: session=abc; Path=/"
+  /whoami             200 JSON: the port this origin listens on, whether the connection is
+                      TLS, connection id (tells apart several origins behind one edge)
+  /counted?key=K&ms=N counts a request under K, waits N ms (default 0), answers "counted"
+  /count?key=K        200 text: how many requests /counted saw under K (retry tests)
   anything else       200 text "origin object <path>"
 
 Every response carries "Server: test-origin" and "X-Origin-Conn: <connection id>".
@@ -28,6 +33,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit, parse_qs
 
 _conn_ids = itertools.count(1)
+_counts = {}
+_counts_lock = threading.Lock()
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -96,6 +103,30 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
             time.sleep(30)
             self.close_connection = True
+        elif path == "/whoami":
+            doc = {
+                "port": self.server.server_address[1],
+                "tls": isinstance(self.connection, ssl.SSLSocket),
+                "conn": self.conn_id,
+            }
+            self._send(200, json.dumps(doc).encode(), "application/json")
+        elif path == "/counted":
+            q = parse_qs(url.query)
+            key = q.get("key", [""])[0]
+            with _counts_lock:
+                _counts[key] = _counts.get(key, 0) + 1
+            time.sleep(int(q.get("ms", ["0"])[0]) / 1000.0)
+            try:
+                self._send(200, b"counted")
+            except (BrokenPipeError, ConnectionResetError):  # the edge gave up (timeout tests)
+                self.close_connection = True
+        elif path == "/count":
+            key = parse_qs(url.query).get("key", [""])[0]
+            with _counts_lock:
+                n = _counts.get(key, 0)
+            self._send(200, str(n).encode())
+        elif path.startswith("/set-cookie"):
+            self._send(200, b"cookie set", "text/plain", [("Set-Cookie", "session=abc; Path=/")])
         elif path.startswith("/page"):
             self._send(200, b"<html><body>custom error page</body></html>", "text/html")
         else:

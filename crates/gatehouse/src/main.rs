@@ -64,7 +64,15 @@ fn main() -> ExitCode {
             .enable_all()
             .build()
             .context("starting the runtime")
-            .and_then(|rt| rt.block_on(serve(config, watch, demo_http, demo_https))),
+            .and_then(|rt| {
+                // Run the server as a task so the main thread only waits: the workers then
+                // drive their own I/O instead of handing every event across threads.
+                rt.block_on(async {
+                    tokio::spawn(serve(config, watch, demo_http, demo_https))
+                        .await
+                        .context("the server task failed")?
+                })
+            }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

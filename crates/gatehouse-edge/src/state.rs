@@ -7,8 +7,9 @@
 use crate::routing::behavior::PathPattern;
 use crate::routing::host::HostRouter;
 use crate::viewer::tls::CertStore;
+use gatehouse_geo::{CountryCode, GeoDb, Schema};
 use gatehouse_model::aws::distribution::{CacheBehavior, Method as CfMethod, ViewerProtocolPolicy};
-use gatehouse_model::settings::Cidr;
+use gatehouse_model::settings::{Cidr, GeoipSchema};
 use gatehouse_model::Config;
 use gatehouse_origin::forward::Forwarding;
 use gatehouse_origin::{OriginClient, OriginEnv};
@@ -151,6 +152,34 @@ pub struct Distribution {
     pub covered_by_cert: Vec<bool>,
     /// `DefaultRootObject` as `/index.html`, if set.
     pub default_root_object: Option<String>,
+    /// `Restrictions.GeoRestriction`.
+    pub geo: GeoRule,
+}
+
+/// A distribution's geo restriction, compiled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GeoRule {
+    /// No restriction.
+    None,
+    /// Only these countries are served.
+    Allow(Vec<CountryCode>),
+    /// These countries are refused.
+    Deny(Vec<CountryCode>),
+}
+
+impl GeoRule {
+    fn compile(r: Option<&gatehouse_model::aws::distribution::Restrictions>) -> Self {
+        use gatehouse_model::aws::distribution::GeoRestrictionType as T;
+        let Some(g) = r.map(|r| &r.geo_restriction) else {
+            return GeoRule::None;
+        };
+        let codes = || g.items.iter().filter_map(|c| CountryCode::new(c)).collect();
+        match g.restriction_type {
+            T::None => GeoRule::None,
+            T::Whitelist => GeoRule::Allow(codes()),
+            T::Blacklist => GeoRule::Deny(codes()),
+        }
+    }
 }
 
 impl Distribution {
@@ -185,6 +214,8 @@ pub struct EdgeState {
     pub trusted_proxies: Vec<Cidr>,
     /// Whether PROXY protocol headers are read from trusted peers.
     pub proxy_protocol: bool,
+    /// The GeoIP country database.
+    pub geo: Arc<GeoDb>,
     /// Debug builds only: a path whose request panics on purpose (from the environment
     /// variable `GATEHOUSE_DEBUG_PANIC_PATH`), so tests can prove a panic stays contained.
     #[cfg(debug_assertions)]
@@ -203,6 +234,45 @@ pub enum StateError {
     /// A header value is not valid.
     #[error("{0} is not a valid header value")]
     Header(String),
+    /// The GeoIP database could not be opened.
+    #[error(transparent)]
+    Geo(#[from] gatehouse_geo::GeoError),
+}
+
+/// Opens the configured GeoIP database, or the default one, or none (with a warning).
+fn open_geo(config: &Config) -> Result<Arc<GeoDb>, StateError> {
+    let g = &config.settings.geoip;
+    let schema = match g.schema {
+        GeoipSchema::Auto => Schema::Auto,
+        GeoipSchema::Geoip2 => Schema::Geoip2,
+        GeoipSchema::IpLocationDb => Schema::IpLocationDb,
+    };
+    let path = match &g.database {
+        Some(p) if p.as_os_str().is_empty() => None,
+        Some(p) => Some(config.resolve_path(p)),
+        None => gatehouse_geo::default_database(),
+    };
+    let restricted = config.distributions.iter().any(|d| {
+        d.config.restrictions.as_ref().is_some_and(|r| {
+            r.geo_restriction.restriction_type
+                != gatehouse_model::aws::distribution::GeoRestrictionType::None
+        })
+    });
+    let Some(path) = path else {
+        if g.database.is_none() {
+            tracing::warn!(
+                restricted,
+                "no GeoIP database configured or installed (see docs/geo.md): viewer countries are unknown and geo restrictions serve everyone"
+            );
+        }
+        return Ok(Arc::new(GeoDb::none()));
+    };
+    let db = Arc::new(GeoDb::open(&path, schema)?);
+    tracing::info!(path = %path.display(), kind = ?db.database_type(), "GeoIP database loaded");
+    if g.watch_secs > 0 {
+        db.watch(std::time::Duration::from_secs(g.watch_secs));
+    }
+    Ok(db)
 }
 
 impl EdgeState {
@@ -274,6 +344,7 @@ impl EdgeState {
                 covered_by_cert: certs.coverage(&names),
                 default_root_object: (!c.default_root_object.is_empty())
                     .then(|| format!("/{}", c.default_root_object)),
+                geo: GeoRule::compile(c.restrictions.as_ref()),
             });
         }
         let router = HostRouter::new(
@@ -296,6 +367,7 @@ impl EdgeState {
             cause_header: s.edge.cause_header,
             trusted_proxies: s.clients.trusted_proxies.clone(),
             proxy_protocol: s.listen.proxy_protocol,
+            geo: open_geo(config)?,
             #[cfg(debug_assertions)]
             debug_panic_path: std::env::var("GATEHOUSE_DEBUG_PANIC_PATH").ok(),
         })

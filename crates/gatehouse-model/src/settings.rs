@@ -27,6 +27,52 @@ pub struct Settings {
     /// Where origins really are.
     #[serde(default)]
     pub origins: Origins,
+    /// The GeoIP country database.
+    #[serde(default)]
+    pub geoip: Geoip,
+}
+
+/// `[geoip]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Geoip {
+    /// The `.mmdb` file. Absent: the default database if installed (see docs/geo.md);
+    /// `""`: no database (every country unknown).
+    #[serde(default)]
+    pub database: Option<PathBuf>,
+    /// Record layout: `auto`, `geoip2` (MaxMind, DB-IP) or `ip-location-db`.
+    #[serde(default)]
+    pub schema: GeoipSchema,
+    /// Seconds between checks of the file for changes (0 = never reload).
+    #[serde(default = "default_geo_watch")]
+    pub watch_secs: u64,
+}
+
+fn default_geo_watch() -> u64 {
+    5
+}
+
+impl Default for Geoip {
+    fn default() -> Self {
+        Geoip {
+            database: None,
+            schema: GeoipSchema::Auto,
+            watch_secs: default_geo_watch(),
+        }
+    }
+}
+
+/// `[geoip] schema`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GeoipSchema {
+    /// From the database's metadata, else both layouts.
+    #[default]
+    Auto,
+    /// `country.iso_code` (MaxMind GeoIP2/GeoLite2, DB-IP).
+    Geoip2,
+    /// Top-level `country_code` (ip-location-db).
+    IpLocationDb,
 }
 
 /// `[listen]`.

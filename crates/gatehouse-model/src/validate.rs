@@ -94,6 +94,21 @@ pub fn settings(dir: &Path, file: &Path, s: &Settings, problems: &mut Vec<Proble
             );
         }
     }
+    if let Some(db) = &s.geoip.database {
+        if !db.as_os_str().is_empty() {
+            let full = if db.is_absolute() {
+                db.clone()
+            } else {
+                dir.join(db)
+            };
+            if !full.is_file() {
+                cx.push(
+                    "geoip.database".into(),
+                    format!("file {} does not exist", full.display()),
+                );
+            }
+        }
+    }
     for (host, url) in &s.origins.endpoints {
         if !(url.starts_with("http://") || url.starts_with("https://"))
             || url.parse::<http_uri_check::Uri>().is_err()

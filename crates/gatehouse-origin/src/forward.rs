@@ -221,6 +221,10 @@ pub fn origin_headers(
         if HOP_BY_HOP.contains(&n) || n == "host" || n == "via" || n == "x-forwarded-for" {
             continue;
         }
+        // CloudFront-* headers are the edge's to set; a viewer's own are dropped.
+        if n.starts_with("cloudfront-") {
+            continue;
+        }
         // Headers the viewer named in `Connection` are hop-by-hop too (RFC 9110 §7.6.1).
         if connection_tokens.iter().any(|t| t.eq_ignore_ascii_case(n)) {
             continue;

@@ -4,6 +4,7 @@
 //! before WAF (confirmed); where protocol, methods and signed URLs sit relative to them is
 //! UNCONFIRMED (`docs/compatibility.md`) and is changed here in one line.
 
+pub mod geo;
 pub mod methods;
 pub mod protocol;
 
@@ -18,10 +19,12 @@ pub enum Check {
     Protocol,
     /// `AllowedMethods`.
     Methods,
+    /// `Restrictions.GeoRestriction` (before WAF, confirmed).
+    Geo,
 }
 
 /// The order in which checks run.
-pub const ORDER: &[Check] = &[Check::Protocol, Check::Methods];
+pub const ORDER: &[Check] = &[Check::Protocol, Check::Methods, Check::Geo];
 
 /// What the checks look at.
 pub struct CheckInput<'a> {
@@ -39,6 +42,10 @@ pub struct CheckInput<'a> {
     pub distribution: &'a Distribution,
     /// The matched behaviour.
     pub behavior: &'a Behavior,
+    /// The viewer's IP (peer, PROXY source or trusted `X-Forwarded-For`).
+    pub viewer_ip: std::net::IpAddr,
+    /// The GeoIP database.
+    pub geo: &'a gatehouse_geo::GeoDb,
 }
 
 /// Runs the checks in [`ORDER`]; the first denial wins.
@@ -47,6 +54,7 @@ pub fn run(input: &CheckInput<'_>) -> Option<Denial> {
         let denial = match check {
             Check::Protocol => protocol::check(input),
             Check::Methods => methods::check(input),
+            Check::Geo => geo::check(input),
         };
         if denial.is_some() {
             return denial;

@@ -6,6 +6,7 @@
 //! within the header timeout, request heads too, and idle HTTP/2 connections are pinged.
 
 pub mod client_ip;
+pub mod cloudfront_headers;
 pub mod proxy_protocol;
 pub mod tls;
 

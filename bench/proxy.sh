@@ -27,6 +27,8 @@ set -euo pipefail
 
 ROOT="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
+# shellcheck source=lib.sh source-path=SCRIPTDIR
+source "$ROOT/bench/lib.sh"
 
 DURATION="${DURATION:-10}"
 ROUNDS="${ROUNDS:-3}"
@@ -47,12 +49,7 @@ BENCH_MD="$ROOT/BENCHMARKS.md"
 MARK_START='<!-- proxy-bench:start -->'
 MARK_END='<!-- proxy-bench:end -->'
 
-for v in DURATION ROUNDS WARMUP CONNECTIONS OBJ_BYTES; do
-    if ! [[ "${!v}" =~ ^[0-9]+$ ]]; then
-        echo "error: $v must be a non-negative integer (got '${!v}')" >&2
-        exit 2
-    fi
-done
+require_uints DURATION ROUNDS WARMUP CONNECTIONS OBJ_BYTES
 if ((DURATION < 1 || ROUNDS < 1 || CONNECTIONS < 1 || OBJ_BYTES < 1)); then
     echo "error: DURATION, ROUNDS, CONNECTIONS and OBJ_BYTES must be >= 1" >&2
     exit 2
@@ -62,205 +59,20 @@ if [[ "$ONLY_NGINX" != 0 && "$ONLY_NGINX" != 1 ]]; then
     exit 2
 fi
 
-log() { printf '==> %s\n' "$*"; }
-warn() { printf 'warning: %s\n' "$*" >&2; }
-die() {
-    printf 'error: %s\n' "$*" >&2
-    exit 1
-}
-
-# --- System packages ----------------------------------------------------------
-as_root() {
-    if [[ $EUID -eq 0 ]]; then
-        "$@"
-    elif command -v sudo >/dev/null 2>&1; then
-        sudo -n "$@"
-    else
-        die "need root or sudo to run: $*"
-    fi
-}
-
-find_nginx() {
-    command -v nginx 2>/dev/null || { [[ -x /usr/sbin/nginx ]] && echo /usr/sbin/nginx; } || true
-}
-
-install_packages() {
-    local missing=()
-    [[ -n "$(find_nginx)" ]] || missing+=(nginx)
-    command -v wrk >/dev/null 2>&1 || missing+=(wrk)
-    command -v curl >/dev/null 2>&1 || missing+=(curl)
-    command -v taskset >/dev/null 2>&1 || missing+=(util-linux)
-    if [[ ${#missing[@]} -eq 0 ]]; then
-        return 0
-    fi
-    log "installing Debian packages: ${missing[*]}"
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive \
-        apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-}
-
 install_packages
-NGINX="$(find_nginx)"
-[[ -n "$NGINX" ]] || die "nginx not found after installation"
-
-# --- CPU pinning ----------------------------------------------------------------
-NPROC="$(nproc)"
-if ((NPROC >= 2)); then
-    SERVER_CPU=1
-    LOAD_CPU=0
-else
-    warn "only $NPROC CPU: servers and wrk share CPU 0; numbers are not comparable to 2-core runs"
-    SERVER_CPU=0
-    LOAD_CPU=0
-fi
+pin_cpus
 
 # --- Build ----------------------------------------------------------------------
-GATEHOUSE_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/gatehouse"
 if [[ "$ONLY_NGINX" == 0 ]]; then
-    log "building release binary"
-    cargo build --release -p gatehouse
-    [[ -x "$GATEHOUSE_BIN" ]] || die "expected binary at $GATEHOUSE_BIN"
+    build_gatehouse
 fi
 
-port_in_use() {
-    # Any TCP connection succeeding means something already listens there.
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
+require_free_ports "$ORIGIN_PORT" "$NGINX_PORT" "$GATEHOUSE_PORT"
 
-for p in "$ORIGIN_PORT" "$NGINX_PORT" "$GATEHOUSE_PORT"; do
-    if port_in_use "$p"; then
-        die "port $p on 127.0.0.1 is already in use; stop whatever listens there"
-    fi
-done
-
-# --- Work dirs and cleanup --------------------------------------------------------
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/gatehouse-bench.XXXXXX")"
-# nginx workers run as an unprivileged user when started as root: the document
-# root must be world-readable.
-chmod 755 "$WORK"
-RUN_ID="$(date -u +%Y%m%dT%H%M%SZ)"
-RAW="$ROOT/bench/out/proxy-$RUN_ID"
-mkdir -p "$RAW"
-
-PIDS=()
-NAMES=()
-
-stop_servers() {
-    local i pid
-    for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
-        pid="${PIDS[i]}"
-        if kill -0 "$pid" 2>/dev/null; then
-            kill -TERM "$pid" 2>/dev/null || true
-            for _ in $(seq 50); do
-                kill -0 "$pid" 2>/dev/null || break
-                sleep 0.1
-            done
-            if kill -0 "$pid" 2>/dev/null; then
-                warn "${NAMES[i]} (pid $pid) did not stop; sending SIGKILL"
-                kill -KILL "$pid" 2>/dev/null || true
-            fi
-        fi
-        wait "$pid" 2>/dev/null || true
-    done
-    PIDS=()
-    NAMES=()
-}
-
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
-    stop_servers
-    if [[ $rc -ne 0 ]]; then
-        # Keep server logs around for the post-mortem.
-        cp "$WORK"/*.log "$RAW"/ 2>/dev/null || true
-        if rmdir "$RAW" 2>/dev/null; then
-            warn "failed (exit $rc)"
-        else
-            warn "failed (exit $rc); server logs and raw wrk output in $RAW"
-        fi
-    fi
-    rm -rf "$WORK"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-start_server() { # name logfile cmd...
-    local name="$1" logfile="$2"
-    shift 2
-    taskset -c "$SERVER_CPU" "$@" >"$logfile" 2>&1 &
-    PIDS+=("$!")
-    NAMES+=("$name")
-}
-
-# wait_http name port timeout_s: until the server answers any HTTP response.
-wait_http() {
-    local name="$1" port="$2" timeout="$3" pid="${PIDS[${#PIDS[@]} - 1]}"
-    local deadline=$((SECONDS + timeout))
-    while ((SECONDS < deadline)); do
-        if ! kill -0 "$pid" 2>/dev/null; then
-            die "$name exited during startup; log: $(tail -n 20 "$WORK/$name.log" 2>/dev/null)"
-        fi
-        if curl -s -o /dev/null --max-time 1 -H "Host: $HOST_HEADER" \
-            "http://127.0.0.1:$port$OBJ_PATH"; then
-            log "$name is up on 127.0.0.1:$port"
-            return 0
-        fi
-        sleep 0.2
-    done
-    die "$name did not answer on 127.0.0.1:$port within ${timeout}s; log: $(tail -n 20 "$WORK/$name.log" 2>/dev/null)"
-}
+setup_work proxy
 
 # --- Origin -----------------------------------------------------------------------
-mkdir -p "$WORK/www" "$WORK/tmp"
-yes 'gatehouse proxy benchmark object 0123456789abcdef' | head -c "$OBJ_BYTES" >"$WORK/www/obj.txt" || true
-[[ "$(wc -c <"$WORK/www/obj.txt")" -eq "$OBJ_BYTES" ]] || die "could not create origin object"
-chmod 755 "$WORK/www"
-chmod 644 "$WORK/www/obj.txt"
-
-# Settings shared by both nginx instances: everything under $WORK.
-nginx_common() { # name
-    cat <<EOF
-worker_processes 1;
-daemon off;
-master_process on;
-pid $WORK/$1.pid;
-error_log $WORK/$1.log warn;
-events { worker_connections 4096; }
-EOF
-}
-nginx_http_common() { # name
-    cat <<EOF
-    access_log off;
-    client_body_temp_path $WORK/tmp/$1-body;
-    proxy_temp_path $WORK/tmp/$1-proxy;
-    fastcgi_temp_path $WORK/tmp/$1-fastcgi;
-    uwsgi_temp_path $WORK/tmp/$1-uwsgi;
-    scgi_temp_path $WORK/tmp/$1-scgi;
-    keepalive_timeout 75s;
-    keepalive_requests 1000000;
-EOF
-}
-
-{
-    nginx_common origin
-    cat <<EOF
-http {
-$(nginx_http_common origin)
-    default_type text/plain;
-    server {
-        listen 127.0.0.1:$ORIGIN_PORT;
-        root $WORK/www;
-        # Make every request go through to the origin (no edge caching).
-        add_header Cache-Control "no-store" always;
-        location = /__origin_status {
-            stub_status;
-        }
-    }
-}
-EOF
-} >"$WORK/origin.conf"
+write_origin
 
 {
     nginx_common nginx-proxy
@@ -285,14 +97,10 @@ EOF
 } >"$WORK/nginx-proxy.conf"
 
 for name in origin nginx-proxy; do
-    "$NGINX" -t -q -p "$WORK/" -e "$WORK/$name.log" -c "$WORK/$name.conf" ||
-        die "nginx config check failed for $name: $(cat "$WORK/$name.log" 2>/dev/null)"
+    nginx_check "$name"
 done
 
-log "starting origin (nginx) on 127.0.0.1:$ORIGIN_PORT, CPU $SERVER_CPU"
-start_server origin "$WORK/origin.stdout.log" \
-    "$NGINX" -p "$WORK/" -e "$WORK/origin.log" -c "$WORK/origin.conf"
-wait_http origin "$ORIGIN_PORT" 10
+start_origin
 
 log "starting nginx reverse proxy on 127.0.0.1:$NGINX_PORT, CPU $SERVER_CPU"
 start_server nginx-proxy "$WORK/nginx-proxy.stdout.log" \
@@ -307,9 +115,7 @@ if [[ "$ONLY_NGINX" == 0 ]]; then
 [listen]
 http = ["127.0.0.1:$GATEHOUSE_PORT"]
 EOF
-    cat >"$CONF/distributions/EBENCH.json" <<EOF
-{"ETag":"E1","DistributionConfig":{"CallerReference":"bench","Aliases":{"Quantity":1,"Items":["$HOST_HEADER"]},"DefaultRootObject":"","Origins":{"Quantity":1,"Items":[{"Id":"o","DomainName":"127.0.0.1","OriginPath":"","CustomHeaders":{"Quantity":0},"CustomOriginConfig":{"HTTPPort":$ORIGIN_PORT,"HTTPSPort":443,"OriginProtocolPolicy":"http-only","OriginReadTimeout":30,"OriginKeepaliveTimeout":5}}]},"DefaultCacheBehavior":{"TargetOriginId":"o","ViewerProtocolPolicy":"allow-all","AllowedMethods":{"Quantity":2,"Items":["GET","HEAD"]}},"CacheBehaviors":{"Quantity":0},"CustomErrorResponses":{"Quantity":0},"Comment":"","Enabled":true}}
-EOF
+    distribution_json >"$CONF/distributions/EBENCH.json"
     log "starting Gatehouse on 127.0.0.1:$GATEHOUSE_PORT, CPU $SERVER_CPU, TOKIO_WORKER_THREADS=1"
     start_server gatehouse "$WORK/gatehouse.log" \
         env TOKIO_WORKER_THREADS=1 "$GATEHOUSE_BIN" serve --config "$CONF"
@@ -317,11 +123,6 @@ EOF
 fi
 
 # --- Sanity checks ---------------------------------------------------------------------
-# fetch port outfile: prints the HTTP status; headers go to outfile.headers.
-fetch() {
-    curl -sS --max-time 5 -H "Host: $HOST_HEADER" -D "$2.headers" -o "$2" \
-        -w '%{http_code}' "http://127.0.0.1:$1$OBJ_PATH"
-}
 
 log "sanity check"
 status="$(fetch "$ORIGIN_PORT" "$WORK/origin.body")" || die "origin: request failed"
@@ -356,26 +157,7 @@ if [[ "$ONLY_NGINX" == 0 ]]; then
     grep -i '^x-cache:' "$WORK/gatehouse.body.headers" | sed 's/^/    gatehouse /' || true
 fi
 
-# Origin request counter (nginx stub_status "requests" field).
-origin_requests() {
-    local n
-    n="$(curl -sS --max-time 5 "http://127.0.0.1:$ORIGIN_PORT/__origin_status" |
-        awk 'prev ~ /server accepts handled requests/ { print $3; exit } { prev = $0 }')" || true
-    [[ "$n" =~ ^[0-9]+$ ]] || die "could not read the origin request counter"
-    echo "$n"
-}
-
 # --- Load ------------------------------------------------------------------------------
-# to_ms VALUE: wrk latency ("254.00us", "1.23ms", "1.01s", "2.00m") -> ms.
-to_ms() {
-    awk -v v="$1" 'BEGIN {
-        if (match(v, /[a-z]+$/) == 0) { print "NaN"; exit }
-        n = substr(v, 1, RSTART - 1); u = substr(v, RSTART)
-        f = (u == "us") ? 0.001 : (u == "ms") ? 1 : (u == "s") ? 1000 : (u == "m") ? 60000 : (u == "h") ? 3600000 : -1
-        if (f < 0) print "NaN"; else printf "%.3f\n", n * f
-    }'
-}
-
 # run_wrk proxy seconds outfile
 run_wrk() {
     local port
@@ -405,16 +187,9 @@ for ((round = 1; round <= ROUNDS; round++)); do
         run_wrk "$proxy" "$DURATION" "$out"
         after="$(origin_requests)"
 
-        rps="$(awk '/^Requests\/sec:/ { print $2 }' "$out")"
-        total="$(awk '$2 == "requests" && $3 == "in" { print $1 }' "$out")"
-        p50="$(to_ms "$(awk '$1 == "50%" { print $2 }' "$out")")"
-        p99="$(to_ms "$(awk '$1 == "99%" { print $2 }' "$out")")"
-        non2xx="$(awk '/Non-2xx or 3xx responses:/ { print $NF }' "$out")"
-        sockerr="$(awk '/Socket errors:/ { gsub(/,/, ""); print $4 + $6 + $8 + $10 }' "$out")"
-        non2xx="${non2xx:-0}"
-        sockerr="${sockerr:-0}"
-        [[ -n "$rps" && -n "$total" && "$p50" != NaN && "$p99" != NaN ]] ||
-            die "could not parse wrk output $out"
+        parse_wrk "$out"
+        rps="$WRK_RPS" total="$WRK_TOTAL" p50="$WRK_P50" p99="$WRK_P99"
+        non2xx="$WRK_NON2XX" sockerr="$WRK_SOCKERR"
         origin_delta=$((after - before))
         printf '    %-9s %10s req/s  p50 %8s ms  p99 %8s ms  requests %s  origin %s  non-2xx %s  socket errors %s\n' \
             "$proxy" "$rps" "$p50" "$p99" "$total" "$origin_delta" "$non2xx" "$sockerr"
@@ -438,12 +213,6 @@ done
 stop_servers
 
 # --- Results -----------------------------------------------------------------------------
-median() { # values...
-    printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END {
-        if (NR % 2) printf "%.3f\n", a[(NR + 1) / 2]; else printf "%.3f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
-}
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "n/a"; else printf "%.3f\n", a / b }'; }
-
 declare -A MED_RPS=() MED_P50=() MED_P99=()
 for proxy in "${PROXIES[@]}"; do
     # shellcheck disable=SC2086 # word splitting intended
@@ -461,13 +230,7 @@ CMD="DURATION=$DURATION ROUNDS=$ROUNDS"
 [[ "$ONLY_NGINX" == 0 ]] || CMD+=" ONLY_NGINX=1"
 CMD+=" ./bench/proxy.sh"
 
-NGINX_VERSION="$("$NGINX" -v 2>&1 | sed 's/^nginx version: //')"
-WRK_VERSION="$( (wrk --version 2>&1 || true) | awk 'NR == 1 { print $2 }')"
-CPU_MODEL="$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)"
-GIT_REV="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo 'no commit')"
-if [[ -n "$(git -C "$ROOT" status --porcelain 2>/dev/null | head -n 1)" ]]; then
-    GIT_REV+=" (dirty)"
-fi
+collect_versions
 
 SECTION="$WORK/section.md"
 {
@@ -515,31 +278,7 @@ SECTION="$WORK/section.md"
     echo "$MARK_END"
 } >"$SECTION"
 
-# Replace the marked section in BENCHMARKS.md (create the file or append the
-# section when needed); write via a temp file so a failure leaves it intact.
-TMP_MD="$WORK/BENCHMARKS.md"
-if [[ ! -f "$BENCH_MD" ]]; then
-    {
-        echo "# Benchmarks"
-        echo
-        echo "Numbers in this file are written by the benchmark scripts in \`bench/\`; do not edit them by hand."
-        echo
-        cat "$SECTION"
-    } >"$TMP_MD"
-elif grep -qF "$MARK_START" "$BENCH_MD" && grep -qF "$MARK_END" "$BENCH_MD"; then
-    awk -v start="$MARK_START" -v end="$MARK_END" -v section="$SECTION" '
-        $0 == start { while ((getline line < section) > 0) print line; skip = 1; next }
-        $0 == end { skip = 0; next }
-        !skip { print }
-    ' "$BENCH_MD" >"$TMP_MD"
-else
-    {
-        cat "$BENCH_MD"
-        echo
-        cat "$SECTION"
-    } >"$TMP_MD"
-fi
-cat "$TMP_MD" >"$BENCH_MD"
+write_section "$MARK_START" "$MARK_END" "$SECTION"
 
 log "results written to $BENCH_MD (raw wrk output in $RAW)"
 echo

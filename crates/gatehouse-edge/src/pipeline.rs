@@ -159,6 +159,8 @@ pub async fn handle(
         behavior,
         viewer_ip,
         geo: &state.geo,
+        headers: req.headers(),
+        signed_cache: &state.signed_cache,
     };
     if let Some(d) = checks::run(&input) {
         tracing::debug!(cause = d.cause.id(), detail = %d.detail, "denied");
@@ -239,9 +241,23 @@ async fn fetch(
     let behavior = dist.behavior_for(path);
     let origin = &dist.origins[behavior.origin];
     let fwd = &behavior.forwarding;
+    // The signing parameters never reach the origin of a restricted behaviour.
+    let stripped;
     let origin_path: &str = match (&dist.default_root_object, path) {
         (Some(root), "/") => root,
-        _ if fwd.query => req.uri().path_and_query().map_or(path, |p| p.as_str()),
+        _ if fwd.query => match (req.uri().query(), &behavior.trusted) {
+            (Some(q), Some(_)) => {
+                stripped = match gatehouse_signed::strip_signing_params(q) {
+                    std::borrow::Cow::Borrowed(_) => None,
+                    std::borrow::Cow::Owned(rest) if rest.is_empty() => Some(path.to_string()),
+                    std::borrow::Cow::Owned(rest) => Some(format!("{path}?{rest}")),
+                };
+                stripped
+                    .as_deref()
+                    .unwrap_or_else(|| req.uri().path_and_query().map_or(path, |p| p.as_str()))
+            }
+            _ => req.uri().path_and_query().map_or(path, |p| p.as_str()),
+        },
         _ => path,
     };
     let uri = origin.uri(conn.https, origin_path);

@@ -13,6 +13,7 @@ use gatehouse_model::settings::{Cidr, GeoipSchema};
 use gatehouse_model::Config;
 use gatehouse_origin::forward::Forwarding;
 use gatehouse_origin::{OriginClient, OriginEnv};
+use gatehouse_signed::{PublicKey, TrustedKeys, VerifyCache};
 use http::HeaderValue;
 use std::collections::HashMap;
 use std::fmt;
@@ -82,10 +83,12 @@ pub struct Behavior {
     pub origin: usize,
     /// What reaches the origin.
     pub forwarding: Forwarding,
+    /// Keys trusted for signed URLs / cookies, when the behaviour restricts viewer access.
+    pub trusted: Option<Arc<TrustedKeys>>,
 }
 
 impl Behavior {
-    fn compile(b: &CacheBehavior, origin_index: &HashMap<&str, usize>) -> Self {
+    fn compile(b: &CacheBehavior, origin_index: &HashMap<&str, usize>, keys: &KeyIndex) -> Self {
         let allowed = b
             .allowed_methods
             .as_ref()
@@ -108,6 +111,7 @@ impl Behavior {
                 .copied()
                 .unwrap_or(0),
             forwarding,
+            trusted: keys.trusted_for(b),
         }
     }
 
@@ -216,6 +220,8 @@ pub struct EdgeState {
     pub proxy_protocol: bool,
     /// The GeoIP country database.
     pub geo: Arc<GeoDb>,
+    /// Successful signed-URL checks, so repeated URLs skip the signature work.
+    pub signed_cache: VerifyCache,
     /// Debug builds only: a path whose request panics on purpose (from the environment
     /// variable `GATEHOUSE_DEBUG_PANIC_PATH`), so tests can prove a panic stays contained.
     #[cfg(debug_assertions)]
@@ -237,6 +243,70 @@ pub enum StateError {
     /// The GeoIP database could not be opened.
     #[error(transparent)]
     Geo(#[from] gatehouse_geo::GeoError),
+    /// A public key could not be used.
+    #[error("{file}: $.PublicKeyConfig.EncodedKey: {source}")]
+    Key {
+        /// The key file.
+        file: String,
+        /// Why.
+        source: gatehouse_signed::keys::KeyError,
+    },
+}
+
+/// Public keys by id and key groups by id, for compiling behaviours.
+struct KeyIndex {
+    keys: HashMap<String, Arc<PublicKey>>,
+    groups: HashMap<String, (String, Vec<String>)>,
+}
+
+impl KeyIndex {
+    fn build(config: &Config) -> Result<Self, StateError> {
+        let mut keys = HashMap::new();
+        for k in &config.public_keys {
+            let key = PublicKey::from_pem(&k.encoded_key).map_err(|source| StateError::Key {
+                file: k.file.display().to_string(),
+                source,
+            })?;
+            keys.insert(k.id.clone(), Arc::new(key));
+        }
+        let groups = config
+            .key_groups
+            .iter()
+            .map(|g| (g.id.clone(), (g.name.clone(), g.items.clone())))
+            .collect();
+        Ok(KeyIndex { keys, groups })
+    }
+
+    /// The keys a behaviour trusts: its key groups' keys, or with legacy `TrustedSigners`
+    /// every public key of the config (docs/compatibility.md).
+    fn trusted_for(&self, b: &CacheBehavior) -> Option<Arc<TrustedKeys>> {
+        if let Some(tkg) = b.trusted_key_groups.as_ref().filter(|t| t.enabled) {
+            let mut keys = HashMap::new();
+            let mut names = Vec::new();
+            for gid in &tkg.items {
+                if let Some((name, items)) = self.groups.get(gid) {
+                    names.push(if name.is_empty() {
+                        gid.clone()
+                    } else {
+                        format!("{gid} ({name})")
+                    });
+                    for kid in items {
+                        if let Some(k) = self.keys.get(kid) {
+                            keys.insert(kid.clone(), k.clone());
+                        }
+                    }
+                }
+            }
+            return Some(Arc::new(TrustedKeys::new(keys, names)));
+        }
+        if b.trusted_signers.as_ref().is_some_and(|t| t.enabled) {
+            return Some(Arc::new(TrustedKeys::new(
+                self.keys.clone(),
+                vec!["TrustedSigners (all public keys)".into()],
+            )));
+        }
+        None
+    }
 }
 
 /// Opens the configured GeoIP database, or the default one, or none (with a warning).
@@ -289,6 +359,7 @@ impl EdgeState {
                 .map(|p| config.resolve_path(p))
                 .as_deref(),
         )?;
+        let keys = KeyIndex::build(config)?;
         let mut distributions = Vec::with_capacity(config.distributions.len());
         for d in &config.distributions {
             let c = &d.config;
@@ -303,7 +374,7 @@ impl EdgeState {
                 .cache_behaviors
                 .items
                 .iter()
-                .map(|b| Behavior::compile(b, &origin_index))
+                .map(|b| Behavior::compile(b, &origin_index, &keys))
                 .collect();
             let patterns = behaviors.iter().filter_map(|b| b.pattern.clone()).collect();
             let mut names: Vec<String> = vec![d.domain_name.clone()];
@@ -314,7 +385,11 @@ impl EdgeState {
                 enabled: c.enabled,
                 patterns,
                 behaviors,
-                default_behavior: Behavior::compile(&c.default_cache_behavior, &origin_index),
+                default_behavior: Behavior::compile(
+                    &c.default_cache_behavior,
+                    &origin_index,
+                    &keys,
+                ),
                 origins: c
                     .origins
                     .items
@@ -368,6 +443,7 @@ impl EdgeState {
             trusted_proxies: s.clients.trusted_proxies.clone(),
             proxy_protocol: s.listen.proxy_protocol,
             geo: open_geo(config)?,
+            signed_cache: VerifyCache::default(),
             #[cfg(debug_assertions)]
             debug_panic_path: std::env::var("GATEHOUSE_DEBUG_PANIC_PATH").ok(),
         })

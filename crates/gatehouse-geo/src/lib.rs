@@ -101,7 +101,18 @@ pub enum GeoError {
 struct Loaded {
     reader: Reader<Vec<u8>>,
     schema: Schema,
-    stamp: Option<(SystemTime, u64)>,
+    stamp: Option<Stamp>,
+}
+
+/// What identifies one version of the file: modification time and size, and on Unix the file
+/// itself (device, inode) and its change time. Modification times are coarse (a kernel tick),
+/// so a same-size replacement renamed into place within one tick differs only by its inode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    modified: SystemTime,
+    len: u64,
+    #[cfg(unix)]
+    file: (u64, u64, i64, i64),
 }
 
 /// A country database that can be swapped while serving.
@@ -120,9 +131,28 @@ impl fmt::Debug for GeoDb {
     }
 }
 
-fn stamp(path: &Path) -> Option<(SystemTime, u64)> {
+fn stamp(path: &Path) -> Option<Stamp> {
     let md = std::fs::metadata(path).ok()?;
-    Some((md.modified().ok()?, md.len()))
+    #[cfg(unix)]
+    let file = {
+        use std::os::unix::fs::MetadataExt;
+        (md.dev(), md.ino(), md.ctime(), md.ctime_nsec())
+    };
+    Some(Stamp {
+        modified: md.modified().ok()?,
+        len: md.len(),
+        #[cfg(unix)]
+        file,
+    })
+}
+
+/// IPv4-mapped IPv6 addresses (`::ffff:a.b.c.d`, as dual-stack proxies write them) are the
+/// IPv4 viewer: not every database aliases `::ffff:0:0/96` (ip-location-db's do not).
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    }
 }
 
 fn load(path: &Path, schema: Schema) -> Result<Loaded, GeoError> {
@@ -144,6 +174,31 @@ fn load(path: &Path, schema: Schema) -> Result<Loaded, GeoError> {
         schema,
         stamp: before,
     })
+}
+
+/// The country code of a lookup result in `schema`'s layout.
+fn country_of(
+    schema: Schema,
+    result: &maxminddb::LookupResult<'_, Vec<u8>>,
+) -> Option<CountryCode> {
+    let geoip2 = || {
+        result
+            .decode_path::<&str>(&path!["country", "iso_code"])
+            .ok()
+            .flatten()
+    };
+    let flat = || {
+        result
+            .decode_path::<&str>(&path!["country_code"])
+            .ok()
+            .flatten()
+    };
+    let code = match schema {
+        Schema::Geoip2 => geoip2(),
+        Schema::IpLocationDb => flat(),
+        Schema::Auto => flat().or_else(geoip2),
+    }?;
+    CountryCode::new(code)
 }
 
 /// GeoIP2-style metadata names MaxMind and DB-IP use; anything else is tried both ways.
@@ -198,41 +253,24 @@ impl GeoDb {
     pub fn country(&self, ip: IpAddr) -> Option<CountryCode> {
         let guard = self.current.load();
         let loaded = guard.as_ref()?;
-        let result = loaded.reader.lookup(ip).ok()?;
-        let geoip2 = || {
-            result
-                .decode_path::<&str>(&path!["country", "iso_code"])
-                .ok()
-                .flatten()
-        };
-        let flat = || {
-            result
-                .decode_path::<&str>(&path!["country_code"])
-                .ok()
-                .flatten()
-        };
-        let code = match loaded.schema {
-            Schema::Geoip2 => geoip2(),
-            Schema::IpLocationDb => flat(),
-            Schema::Auto => flat().or_else(geoip2),
-        }?;
-        CountryCode::new(code)
+        let result = loaded.reader.lookup(canonical(ip)).ok()?;
+        country_of(loaded.schema, &result)
     }
 
-    /// Country, name and region of `ip` (allocates; used for origin headers only).
+    /// Country, name and region of `ip` (allocates; used for origin headers only). All from
+    /// the same database, even while it is being swapped.
     pub fn details(&self, ip: IpAddr) -> CountryDetails {
-        let country = self.country(ip);
         let guard = self.current.load();
         let Some(loaded) = guard.as_ref() else {
             return CountryDetails::default();
         };
-        let Ok(result) = loaded.reader.lookup(ip) else {
+        let Ok(result) = loaded.reader.lookup(canonical(ip)) else {
             return CountryDetails::default();
         };
         let text =
             |p: &[maxminddb::PathElement<'_>]| result.decode_path::<String>(p).ok().flatten();
         CountryDetails {
-            country,
+            country: country_of(loaded.schema, &result),
             country_name: text(&path!["country", "names", "en"])
                 .or_else(|| text(&path!["country_name"])),
             region: text(&path!["subdivisions", 0, "iso_code"]),
@@ -240,7 +278,8 @@ impl GeoDb {
         }
     }
 
-    /// Re-reads the file when its modification time or size changed. Returns whether a new
+    /// Re-reads the file when it changed: its modification time or size, or (on Unix) another
+    /// file renamed into its place. Returns whether a new
     /// database was swapped in. On a parse error the old database stays.
     pub fn reload_if_changed(&self) -> Result<bool, GeoError> {
         let Some(path) = &self.path else {

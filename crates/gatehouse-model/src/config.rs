@@ -59,6 +59,32 @@ pub struct Distribution {
     pub config: DistributionConfig,
 }
 
+/// A loaded public key (`public-keys/<Id>.json`).
+#[derive(Debug, Clone)]
+pub struct PublicKeyEntry {
+    /// Key id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// PEM.
+    pub encoded_key: String,
+    /// The file.
+    pub file: PathBuf,
+}
+
+/// A loaded key group (`key-groups/<Id>.json`).
+#[derive(Debug, Clone)]
+pub struct KeyGroupEntry {
+    /// Key group id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Public key ids.
+    pub items: Vec<String>,
+    /// The file.
+    pub file: PathBuf,
+}
+
 /// A whole loaded config directory.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -68,6 +94,10 @@ pub struct Config {
     pub settings: Settings,
     /// Distributions, sorted by id.
     pub distributions: Vec<Distribution>,
+    /// Public keys, sorted by id.
+    pub public_keys: Vec<PublicKeyEntry>,
+    /// Key groups, sorted by id.
+    pub key_groups: Vec<KeyGroupEntry>,
 }
 
 impl Config {
@@ -107,41 +137,66 @@ pub fn load_dir(dir: &Path) -> Result<Config, ConfigErrors> {
             reason: "not a directory".into(),
         }]));
     }
-    let mut docs = Vec::new();
-    let dist_dir = dir.join("distributions");
-    match std::fs::read_dir(&dist_dir) {
-        Ok(entries) => {
-            let mut paths: Vec<PathBuf> =
-                entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-            paths.sort();
-            for path in paths {
-                if path.extension().and_then(|e| e.to_str()) != Some("json") {
-                    continue;
-                }
-                match std::fs::read_to_string(&path) {
-                    Ok(text) => docs.push((path, text)),
-                    Err(e) => problems.push(Problem {
-                        file: path,
-                        path: "$".into(),
-                        reason: format!("cannot read: {e}"),
-                    }),
-                }
+    let docs = read_json_dir(dir, "distributions", true, &mut problems);
+    let key_docs = read_json_dir(dir, "public-keys", false, &mut problems);
+    let group_docs = read_json_dir(dir, "key-groups", false, &mut problems);
+    let (public_keys, key_groups) = crate::keyfiles::load(&key_docs, &group_docs, &mut problems);
+    match load_parts(dir, &settings_path, settings_text.as_deref(), &docs) {
+        Ok(mut cfg) => {
+            cfg.public_keys = public_keys;
+            cfg.key_groups = key_groups;
+            crate::keyfiles::validate_references(&cfg, &mut problems);
+            if problems.is_empty() {
+                Ok(cfg)
+            } else {
+                Err(ConfigErrors(problems))
             }
         }
-        Err(e) => problems.push(Problem {
-            file: dist_dir.clone(),
-            path: "$".into(),
-            reason: format!("cannot read the distributions directory: {e}"),
-        }),
-    }
-    match load_parts(dir, &settings_path, settings_text.as_deref(), &docs) {
-        Ok(cfg) if problems.is_empty() => Ok(cfg),
-        Ok(_) => Err(ConfigErrors(problems)),
         Err(ConfigErrors(mut more)) => {
             problems.append(&mut more);
             Err(ConfigErrors(problems))
         }
     }
+}
+
+/// Reads every `*.json` file of `dir/sub`, sorted. A missing folder is a problem only when
+/// `required`.
+fn read_json_dir(
+    dir: &Path,
+    sub: &str,
+    required: bool,
+    problems: &mut Vec<Problem>,
+) -> Vec<(PathBuf, String)> {
+    let folder = dir.join(sub);
+    let entries = match std::fs::read_dir(&folder) {
+        Ok(e) => e,
+        Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => return Vec::new(),
+        Err(e) => {
+            problems.push(Problem {
+                file: folder.clone(),
+                path: "$".into(),
+                reason: format!("cannot read the {sub} directory: {e}"),
+            });
+            return Vec::new();
+        }
+    };
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    let mut docs = Vec::new();
+    for path in paths {
+        if path.extension().and_then(|e| e.to_str()) != Some("json") {
+            continue;
+        }
+        match std::fs::read_to_string(&path) {
+            Ok(text) => docs.push((path, text)),
+            Err(e) => problems.push(Problem {
+                file: path,
+                path: "$".into(),
+                reason: format!("cannot read: {e}"),
+            }),
+        }
+    }
+    docs
 }
 
 /// Loads a config from texts already in memory (the demo, tests). `docs` are
@@ -183,6 +238,8 @@ pub fn load_parts(
             dir: dir.to_path_buf(),
             settings,
             distributions,
+            public_keys: Vec::new(),
+            key_groups: Vec::new(),
         })
     } else {
         Err(ConfigErrors(problems))
@@ -230,34 +287,7 @@ fn parse_distribution(
         path,
         reason,
     };
-    let de = &mut serde_json::Deserializer::from_str(text);
-    let doc: DistributionDocument = match serde_path_to_error::deserialize(de) {
-        Ok(d) => d,
-        Err(e) => {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            // A syntax error inside an object before its key was read ends in an unknown
-            // segment (`DistributionConfig.?`); drop it.
-            let path = path.trim_end_matches(".?").trim_end_matches('?');
-            let path = if path == "." || path.is_empty() {
-                "$".to_string()
-            } else {
-                format!("$.{path}")
-            };
-            let reason = if inner.is_syntax() || inner.is_eof() {
-                format!(
-                    "invalid JSON at line {} column {}: {}",
-                    inner.line(),
-                    inner.column(),
-                    strip_position(&inner.to_string())
-                )
-            } else {
-                strip_position(&inner.to_string())
-            };
-            problems.push(problem(path, reason));
-            return None;
-        }
-    };
+    let doc: DistributionDocument = parse_json(file, text, problems)?;
     let stem = file
         .file_stem()
         .and_then(|s| s.to_str())
@@ -315,6 +345,46 @@ fn parse_distribution(
         json_root: root.to_string(),
         config,
     })
+}
+
+/// Parses a JSON document; on failure records a problem with the JSON path of the error.
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(
+    file: &Path,
+    text: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<T> {
+    let de = &mut serde_json::Deserializer::from_str(text);
+    match serde_path_to_error::deserialize(de) {
+        Ok(d) => Some(d),
+        Err(e) => {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            // A syntax error inside an object before its key was read ends in an unknown
+            // segment (`DistributionConfig.?`); drop it.
+            let path = path.trim_end_matches(".?").trim_end_matches('?');
+            let path = if path == "." || path.is_empty() {
+                "$".to_string()
+            } else {
+                format!("$.{path}")
+            };
+            let reason = if inner.is_syntax() || inner.is_eof() {
+                format!(
+                    "invalid JSON at line {} column {}: {}",
+                    inner.line(),
+                    inner.column(),
+                    strip_position(&inner.to_string())
+                )
+            } else {
+                strip_position(&inner.to_string())
+            };
+            problems.push(Problem {
+                file: file.to_path_buf(),
+                path,
+                reason,
+            });
+            None
+        }
+    }
 }
 
 /// serde_json appends " at line X column Y"; the path already says where.

@@ -10,9 +10,13 @@ pub mod aws;
 pub mod cause;
 pub mod config;
 pub mod glob;
+pub mod keyfiles;
 pub mod settings;
 pub mod validate;
 
 pub use cause::Cause;
-pub use config::{load_dir, load_parts, Config, ConfigErrors, Distribution, Problem};
+pub use config::{
+    load_dir, load_parts, Config, ConfigErrors, Distribution, KeyGroupEntry, Problem,
+    PublicKeyEntry,
+};
 pub use settings::Settings;

@@ -1,6 +1,7 @@
 //! `gatehouse`: the command line. `serve` runs the edge, `check` validates a config directory.
 
 mod demo;
+mod sign;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
@@ -42,6 +43,9 @@ enum Command {
         #[arg(long, short)]
         config: PathBuf,
     },
+    /// Sign URLs and cookies as CloudFront checks them (like `aws cloudfront sign`).
+    #[command(subcommand)]
+    Sign(sign::SignCommand),
 }
 
 fn main() -> ExitCode {
@@ -55,6 +59,7 @@ fn main() -> ExitCode {
         .init();
     let result = match cli.command {
         Command::Check { config } => return check(&config),
+        Command::Sign(cmd) => sign::run(cmd),
         Command::Serve {
             config,
             watch,

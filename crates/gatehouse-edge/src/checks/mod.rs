@@ -7,6 +7,7 @@
 pub mod geo;
 pub mod methods;
 pub mod protocol;
+pub mod signed;
 
 use crate::response::Denial;
 use crate::state::{Behavior, Distribution};
@@ -21,10 +22,12 @@ pub enum Check {
     Methods,
     /// `Restrictions.GeoRestriction` (before WAF, confirmed).
     Geo,
+    /// `TrustedKeyGroups` / `TrustedSigners`: signed URL, else signed cookies.
+    Signed,
 }
 
 /// The order in which checks run.
-pub const ORDER: &[Check] = &[Check::Protocol, Check::Methods, Check::Geo];
+pub const ORDER: &[Check] = &[Check::Protocol, Check::Methods, Check::Geo, Check::Signed];
 
 /// What the checks look at.
 pub struct CheckInput<'a> {
@@ -46,6 +49,10 @@ pub struct CheckInput<'a> {
     pub viewer_ip: std::net::IpAddr,
     /// The GeoIP database.
     pub geo: &'a gatehouse_geo::GeoDb,
+    /// The viewer's request headers.
+    pub headers: &'a http::HeaderMap,
+    /// The signed-URL verification cache.
+    pub signed_cache: &'a gatehouse_signed::VerifyCache,
 }
 
 /// Runs the checks in [`ORDER`]; the first denial wins.
@@ -55,6 +62,7 @@ pub fn run(input: &CheckInput<'_>) -> Option<Denial> {
             Check::Protocol => protocol::check(input),
             Check::Methods => methods::check(input),
             Check::Geo => geo::check(input),
+            Check::Signed => signed::check(input),
         };
         if denial.is_some() {
             return denial;

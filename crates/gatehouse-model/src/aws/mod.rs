@@ -5,6 +5,7 @@
 //! ([`List`]); an empty list is `{"Quantity": 0}` with no `Items`.
 
 pub mod distribution;
+pub mod keys;
 
 use serde::{Deserialize, Serialize};
 

@@ -1,0 +1,454 @@
+#!/usr/bin/env bash
+# Geo restriction benchmark: what a Restrictions.GeoRestriction costs Gatehouse.
+#
+#  1. Per-lookup cost: the criterion benchmark crates/gatehouse-geo/benches/lookup.rs
+#     (`cargo bench -p gatehouse-geo --bench lookup`), medians read from its JSON output.
+#  2. Throughput with a geo restriction on vs off: two release Gatehouse instances in
+#     front of the same nginx origin, measured with wrk in alternating rounds:
+#       A: no geo restriction;
+#       B: GeoRestriction blacklist [KP, IR], so every request does a country lookup and
+#          is allowed (the viewer is in GB).
+#     Both trust 127.0.0.1 as a proxy and load the same GeoIP database; wrk sends
+#     `X-Forwarded-For: 81.2.69.160` (GB) on every request, so both resolve the viewer
+#     from the header and B's lookup finds a country.
+#
+# Writes its results into BENCHMARKS.md between <!-- geo-bench:start --> and
+# <!-- geo-bench:end -->.
+#
+#   ./bench/geo.sh                          # 3 rounds x 10 s per config
+#   DURATION=30 ROUNDS=5 ./bench/geo.sh
+#   LOOKUP_BENCH=0 ./bench/geo.sh           # skip the criterion benchmark
+#
+# Environment knobs:
+#   DURATION     seconds per wrk run                          (default 10)
+#   ROUNDS       A/B rounds; A first in odd rounds, B first in even ones (default 3)
+#   WARMUP       seconds of unrecorded warm-up per config     (default 2; 0 = none)
+#   CONNECTIONS  wrk connections                              (default 32)
+#   OBJ_BYTES    size of the origin object /obj.txt           (default 1024)
+#   LOOKUP_BENCH 1 = run the criterion lookup benchmark first (default 1)
+#   GEOIP_DATABASE the .mmdb file both configs load  (default data/geoip/geo-whois-asn-country.mmdb)
+#   VIEWER_IP    X-Forwarded-For of the load; must have a country, not KP/IR (default 81.2.69.160)
+#   BLOCKED_IP   address that must be refused by B; must be KP or IR (default 175.45.176.1)
+#   RUST_LOG     passed to Gatehouse                          (default warn)
+#
+# Layout (ports on 127.0.0.1):
+#   18081 origin:      nginx, serves /obj.txt, access_log off, Cache-Control: no-store
+#   18084 gatehouse-a: gatehouse serve --config DIR_A (no geo restriction)
+#   18085 gatehouse-b: gatehouse serve --config DIR_B (blacklist KP, IR)
+# All servers run on CPU 1, wrk on CPU 0 (taskset); each Gatehouse runs with
+# TOKIO_WORKER_THREADS=1 (as in bench/proxy.sh). Both Gatehouse instances run for the
+# whole benchmark; only the one under load does any work. Each round also records how
+# much CPU processes outside this benchmark used while wrk ran ("foreign CPU"), since
+# anything else running on the machine (a compiler, say) skews a 3% comparison.
+set -euo pipefail
+
+ROOT="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+# shellcheck source=lib.sh source-path=SCRIPTDIR
+source "$ROOT/bench/lib.sh"
+
+DURATION="${DURATION:-10}"
+ROUNDS="${ROUNDS:-3}"
+WARMUP="${WARMUP:-2}"
+CONNECTIONS="${CONNECTIONS:-32}"
+OBJ_BYTES="${OBJ_BYTES:-1024}"
+LOOKUP_BENCH="${LOOKUP_BENCH:-1}"
+DEFAULT_DB="data/geoip/geo-whois-asn-country.mmdb"
+GEOIP_DATABASE="${GEOIP_DATABASE:-$DEFAULT_DB}"
+VIEWER_IP="${VIEWER_IP:-81.2.69.160}"
+BLOCKED_IP="${BLOCKED_IP:-175.45.176.1}"
+export RUST_LOG="${RUST_LOG:-warn}"
+
+ORIGIN_PORT=18081
+PORT_A=18084
+PORT_B=18085
+HOST_HEADER="bench.example.com"
+OBJ_PATH="/obj.txt"
+THREADS=1
+BLOCKED_COUNTRIES=(KP IR)
+# Targets from the geo restriction issue.
+TARGET_RATIO=0.97
+TARGET_LOOKUP_NS=1000
+# Rounds where other processes used more than this much of one CPU are flagged.
+FOREIGN_CPU_WARN_PCT=5
+
+BENCH_MD="$ROOT/BENCHMARKS.md"
+MARK_START='<!-- geo-bench:start -->'
+MARK_END='<!-- geo-bench:end -->'
+
+require_uints DURATION ROUNDS WARMUP CONNECTIONS OBJ_BYTES
+if ((DURATION < 1 || ROUNDS < 1 || CONNECTIONS < 1 || OBJ_BYTES < 1)); then
+    echo "error: DURATION, ROUNDS, CONNECTIONS and OBJ_BYTES must be >= 1" >&2
+    exit 2
+fi
+if [[ "$LOOKUP_BENCH" != 0 && "$LOOKUP_BENCH" != 1 ]]; then
+    echo "error: LOOKUP_BENCH must be 0 or 1 (got '$LOOKUP_BENCH')" >&2
+    exit 2
+fi
+
+install_packages mmdblookup:mmdb-bin jq:jq
+pin_cpus
+
+# --- GeoIP database and test addresses ---------------------------------------------
+if [[ ! -s "$GEOIP_DATABASE" && "$GEOIP_DATABASE" == "$DEFAULT_DB" ]]; then
+    log "installing the default GeoIP database (scripts/install-test-data.sh)"
+    "$ROOT/scripts/install-test-data.sh"
+fi
+[[ -s "$GEOIP_DATABASE" ]] || die "GeoIP database $GEOIP_DATABASE not found (GEOIP_DATABASE)"
+DB_PATH="$(cd -- "$(dirname -- "$GEOIP_DATABASE")" && pwd)/$(basename -- "$GEOIP_DATABASE")"
+[[ "$DB_PATH" != *"'"* ]] || die "the database path must not contain a single quote: $DB_PATH"
+
+# country_of IP: the country code mmdblookup finds in DB_PATH (ip-location-db or GeoIP2
+# layout), empty when none.
+country_of() {
+    local out path
+    for path in "country_code" "country iso_code"; do
+        # shellcheck disable=SC2086 # the path is several words on purpose
+        out="$(mmdblookup -f "$DB_PATH" -i "$1" $path 2>/dev/null |
+            sed -n 's/^ *"\([A-Z][A-Z]\)" <utf8_string>$/\1/p')" || true
+        if [[ -n "$out" ]]; then
+            echo "$out"
+            return 0
+        fi
+    done
+}
+
+is_blocked() { # country
+    local c
+    for c in "${BLOCKED_COUNTRIES[@]}"; do
+        [[ "$1" == "$c" ]] && return 0
+    done
+    return 1
+}
+
+VIEWER_COUNTRY="$(country_of "$VIEWER_IP")"
+BLOCKED_COUNTRY="$(country_of "$BLOCKED_IP")"
+log "mmdblookup: $VIEWER_IP is '${VIEWER_COUNTRY:-no country}', $BLOCKED_IP is '${BLOCKED_COUNTRY:-no country}' in $GEOIP_DATABASE"
+[[ -n "$VIEWER_COUNTRY" ]] ||
+    die "VIEWER_IP $VIEWER_IP has no country in $GEOIP_DATABASE: B would not look anything up to a result; pick another address"
+! is_blocked "$VIEWER_COUNTRY" ||
+    die "VIEWER_IP $VIEWER_IP is in $VIEWER_COUNTRY, which B blocks; pick another address"
+is_blocked "$BLOCKED_COUNTRY" ||
+    die "BLOCKED_IP $BLOCKED_IP is in '${BLOCKED_COUNTRY:-no country}', not ${BLOCKED_COUNTRIES[*]}; pick a KP or IR address (mmdblookup -f $GEOIP_DATABASE -i ADDRESS)"
+DB_META="$(mmdblookup -f "$DB_PATH" -v -i "$VIEWER_IP" 2>/dev/null |
+    awk -F':  *' '/^ *Type:/ { t = $2 } /^ *Build epoch:/ { e = $2 } END { print t "; built " e }')" || true
+
+# --- Build ----------------------------------------------------------------------
+build_gatehouse
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+
+require_free_ports "$ORIGIN_PORT" "$PORT_A" "$PORT_B"
+
+setup_work geo
+
+# --- Lookup cost (criterion) --------------------------------------------------------
+LOOKUP_CMD="cargo bench -p gatehouse-geo --bench lookup"
+LOOKUP_ROWS=()
+LOOKUP_WORST=""
+LOOKUP_GB=""
+if [[ "$LOOKUP_BENCH" == 1 ]]; then
+    log "building the lookup benchmark"
+    cargo bench -p gatehouse-geo --bench lookup --no-run
+    # Run on the CPU the servers will use, before they start.
+    log "running the lookup benchmark on CPU $SERVER_CPU: $LOOKUP_CMD"
+    taskset -c "$SERVER_CPU" cargo bench -p gatehouse-geo --bench lookup |
+        tee "$RAW/lookup.txt"
+    # Benchmark ids ("group/name") in the order criterion printed them.
+    mapfile -t LOOKUP_IDS < <(awk '/^[^ ].*\// && !/^(Benchmarking|Found|Gnuplot|Warning)/ { print $1 }' "$RAW/lookup.txt")
+    [[ ${#LOOKUP_IDS[@]} -gt 0 ]] || die "no benchmark results in the criterion output ($RAW/lookup.txt)"
+    for id in "${LOOKUP_IDS[@]}"; do
+        est="$TARGET_DIR/criterion/$id/new/estimates.json"
+        [[ -f "$est" ]] || die "criterion estimates not found: $est"
+        read -r med lo hi mean < <(jq -r '[.median.point_estimate, .median.confidence_interval.lower_bound,
+            .median.confidence_interval.upper_bound, .mean.point_estimate] | map(. * 100 | round / 100) | @tsv' "$est")
+        [[ -n "$med" && -n "$lo" && -n "$hi" && -n "$mean" ]] || die "could not read $est"
+        LOOKUP_ROWS+=("| \`$id\` | $med | $lo – $hi | $mean |")
+        if [[ -z "$LOOKUP_WORST" ]] || awk -v a="$med" -v b="${LOOKUP_WORST% *}" 'BEGIN { exit !(a > b) }'; then
+            LOOKUP_WORST="$med $id"
+        fi
+        if [[ "$id" == "geo-whois-asn-country/$VIEWER_IP" ]]; then
+            LOOKUP_GB="$med"
+        fi
+    done
+fi
+
+# --- Origin -----------------------------------------------------------------------
+write_origin
+nginx_check origin
+start_origin
+
+# --- Gatehouse A and B ----------------------------------------------------------------
+GEO_RESTRICTION="\"Restrictions\":{\"GeoRestriction\":{\"RestrictionType\":\"blacklist\",\"Quantity\":${#BLOCKED_COUNTRIES[@]},\"Items\":[$(printf '"%s",' "${BLOCKED_COUNTRIES[@]}" | sed 's/,$//')]}},"
+
+# write_gatehouse dir port [extra distribution JSON]
+write_gatehouse() {
+    mkdir -p "$1/distributions"
+    cat >"$1/gatehouse.toml" <<EOF
+[listen]
+http = ["127.0.0.1:$2"]
+
+[clients]
+trusted_proxies = ["127.0.0.1"]
+
+[geoip]
+database = '$DB_PATH'
+EOF
+    distribution_json "${3:-}" >"$1/distributions/EBENCH.json"
+}
+
+write_gatehouse "$WORK/gatehouse-a" "$PORT_A"
+write_gatehouse "$WORK/gatehouse-b" "$PORT_B" "$GEO_RESTRICTION"
+
+CONFIGS=(A B)
+config_port() {
+    case "$1" in
+    A) echo "$PORT_A" ;;
+    B) echo "$PORT_B" ;;
+    *) die "unknown config $1" ;;
+    esac
+}
+config_name() {
+    case "$1" in
+    A) echo "gatehouse-a" ;;
+    B) echo "gatehouse-b" ;;
+    *) die "unknown config $1" ;;
+    esac
+}
+
+for c in "${CONFIGS[@]}"; do
+    name="$(config_name "$c")"
+    log "starting $name on 127.0.0.1:$(config_port "$c"), CPU $SERVER_CPU, TOKIO_WORKER_THREADS=1"
+    start_server "$name" "$WORK/$name.log" \
+        env TOKIO_WORKER_THREADS=1 "$GATEHOUSE_BIN" serve --config "$WORK/$name"
+    wait_http "$name" "$(config_port "$c")" 30
+done
+
+# --- Sanity checks ---------------------------------------------------------------------
+log "sanity check"
+status="$(fetch "$ORIGIN_PORT" "$WORK/origin.body")" || die "origin: request failed"
+[[ "$status" == 200 ]] || die "origin returned HTTP $status"
+cmp -s "$WORK/origin.body" "$WORK/www/obj.txt" || die "origin body differs from the file it serves"
+
+# expect config xff status
+expect() {
+    local port out status
+    port="$(config_port "$1")"
+    out="$WORK/check-$1-$2"
+    status="$(fetch "$port" "$out" -H "X-Forwarded-For: $2")" || die "$1: request failed"
+    if [[ "$status" != "$3" ]]; then
+        sed 's/^/    /' "$out.headers" >&2
+        die "config $1 answered HTTP $status to X-Forwarded-For: $2, expected $3"
+    fi
+    if [[ "$3" == 200 ]]; then
+        cmp -s "$out" "$WORK/origin.body" || die "config $1 returned a body different from the origin's"
+    else
+        grep -qi '^x-gatehouse-cause: geo-blocked' "$out.headers" ||
+            die "config $1 answered $status to X-Forwarded-For: $2 without x-gatehouse-cause: geo-blocked"
+    fi
+}
+expect A "$VIEWER_IP" 200
+expect B "$VIEWER_IP" 200
+expect A "$BLOCKED_IP" 200
+expect B "$BLOCKED_IP" 403
+SANITY="X-Forwarded-For: $VIEWER_IP ($VIEWER_COUNTRY): A 200, B 200 (bodies identical to the origin's); X-Forwarded-For: $BLOCKED_IP ($BLOCKED_COUNTRY): A 200, B 403 with \`x-gatehouse-cause: geo-blocked\`"
+echo "    $SANITY"
+
+# --- CPU used by other processes ----------------------------------------------------------
+# cpu_snapshot: "<busy jiffies of the machine> <jiffies of this benchmark's processes>".
+# Busy is user+nice+system+steal over all CPUs (interrupt time is left out: the
+# kernel charges loopback network processing there, and not to our processes). This
+# benchmark's processes are those in this script's process group (servers, wrk), with
+# the time of their reaped children.
+PGRP="$(awk '{ sub(/^.*\) /, ""); print $3 }' /proc/$$/stat)"
+cpu_snapshot() {
+    local busy ours
+    busy="$(awk '$1 == "cpu" { print $2 + $3 + $4 + $9; exit }' /proc/stat)"
+    ours="$(cat /proc/[0-9]*/stat 2>/dev/null | awk -v g="$PGRP" '
+        { sub(/^.*\) /, "") }
+        $3 == g { t += $12 + $13 + $14 + $15 }
+        END { print t + 0 }')"
+    echo "$busy $ours"
+}
+CLK_TCK="$(getconf CLK_TCK)"
+for i in "${!PIDS[@]}"; do
+    g="$(awk '{ sub(/^.*\) /, ""); print $3 }' "/proc/${PIDS[i]}/stat")"
+    [[ "$g" == "$PGRP" ]] ||
+        warn "${NAMES[i]} runs in process group $g, not $PGRP: its CPU time will count as foreign"
+done
+
+# --- Load ------------------------------------------------------------------------------
+# run_wrk config seconds outfile
+run_wrk() {
+    taskset -c "$LOAD_CPU" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$2"s --latency \
+        -H "Host: $HOST_HEADER" -H "X-Forwarded-For: $VIEWER_IP" \
+        "http://127.0.0.1:$(config_port "$1")$OBJ_PATH" >"$3"
+}
+
+WRK_CMD="wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency -H 'Host: $HOST_HEADER' -H 'X-Forwarded-For: $VIEWER_IP' http://127.0.0.1:PORT$OBJ_PATH"
+
+if ((WARMUP > 0)); then
+    for c in "${CONFIGS[@]}"; do
+        log "warm-up: $c ${WARMUP}s (not recorded)"
+        run_wrk "$c" "$WARMUP" "$RAW/warmup-$c.txt"
+    done
+fi
+
+ROWS=()
+declare -A RPS=() P50=() P99=()
+WARNINGS=""
+FOREIGN_MAX=0
+
+for ((round = 1; round <= ROUNDS; round++)); do
+    if ((round % 2)); then order=(A B); else order=(B A); fi
+    for c in "${order[@]}"; do
+        out="$RAW/round$round-$c.txt"
+        log "round $round/$ROUNDS: $c (${DURATION}s)"
+        before="$(origin_requests)"
+        read -r busy0 ours0 < <(cpu_snapshot)
+        t0="$(date +%s.%N)"
+        run_wrk "$c" "$DURATION" "$out"
+        t1="$(date +%s.%N)"
+        read -r busy1 ours1 < <(cpu_snapshot)
+        after="$(origin_requests)"
+
+        parse_wrk "$out"
+        origin_delta=$((after - before))
+        foreign="$(awk -v b="$((busy1 - busy0))" -v o="$((ours1 - ours0))" -v hz="$CLK_TCK" -v t0="$t0" -v t1="$t1" \
+            'BEGIN { f = (b - o) / hz / (t1 - t0) * 100; if (f < 0) f = 0; printf "%.1f\n", f }')"
+        printf '    %s %10s req/s  p50 %8s ms  p99 %8s ms  requests %s  origin %s  non-2xx %s  socket errors %s  foreign CPU %s%%\n' \
+            "$c" "$WRK_RPS" "$WRK_P50" "$WRK_P99" "$WRK_TOTAL" "$origin_delta" "$WRK_NON2XX" "$WRK_SOCKERR" "$foreign"
+        if ((WRK_NON2XX > 0)); then
+            die "config $c answered $WRK_NON2XX non-2xx/3xx responses in round $round; results would be meaningless (see $out)"
+        fi
+        if ((origin_delta * 10 < WRK_TOTAL * 9)); then
+            WARNINGS+="- Warning: round $round, $c: only $origin_delta origin requests for $WRK_TOTAL client requests (responses served from a cache?).
+"
+            warn "$c: only $origin_delta origin requests for $WRK_TOTAL client requests"
+        fi
+        if awk -v f="$foreign" -v w="$FOREIGN_CPU_WARN_PCT" 'BEGIN { exit !(f > w) }'; then
+            WARNINGS+="- Warning: round $round, $c: other processes used $foreign% of a CPU during the run; this round's numbers are disturbed.
+"
+            warn "round $round, $c: other processes used $foreign% of a CPU"
+        fi
+        FOREIGN_MAX="$(awk -v a="$foreign" -v b="$FOREIGN_MAX" 'BEGIN { print (a > b) ? a : b }')"
+        RPS[$c]+="$WRK_RPS "
+        P50[$c]+="$WRK_P50 "
+        P99[$c]+="$WRK_P99 "
+        ROWS+=("| $round | $c | $WRK_RPS | $WRK_P50 | $WRK_P99 | $WRK_TOTAL | $origin_delta | $WRK_SOCKERR | $foreign |")
+    done
+done
+
+stop_servers
+
+# --- Results -----------------------------------------------------------------------------
+declare -A MED_RPS=() MED_P50=() MED_P99=()
+for c in "${CONFIGS[@]}"; do
+    # shellcheck disable=SC2086 # word splitting intended
+    MED_RPS[$c]="$(median ${RPS[$c]})"
+    # shellcheck disable=SC2086
+    MED_P50[$c]="$(median ${P50[$c]})"
+    # shellcheck disable=SC2086
+    MED_P99[$c]="$(median ${P99[$c]})"
+done
+RATIO="$(ratio "${MED_RPS[B]}" "${MED_RPS[A]}")"
+# Per-round ratios (B over A of the same round): how much of the difference is noise.
+ROUND_RATIOS=()
+read -ra rps_a <<<"${RPS[A]}"
+read -ra rps_b <<<"${RPS[B]}"
+for ((i = 0; i < ROUNDS; i++)); do
+    ROUND_RATIOS+=("$(ratio "${rps_b[i]}" "${rps_a[i]}")")
+done
+# CPU time per request implied by the medians, and B's extra per request.
+EXTRA_US="$(awk -v a="${MED_RPS[A]}" -v b="${MED_RPS[B]}" 'BEGIN { printf "%.2f\n", (1e6 / b - 1e6 / a) }')"
+
+meets() { awk -v v="$1" -v t="$2" -v op="$3" 'BEGIN { exit !((op == ">=") ? v >= t : v < t) }'; }
+
+CMD="DURATION=$DURATION ROUNDS=$ROUNDS"
+[[ "$WARMUP" == 2 ]] || CMD+=" WARMUP=$WARMUP"
+[[ "$CONNECTIONS" == 32 ]] || CMD+=" CONNECTIONS=$CONNECTIONS"
+[[ "$OBJ_BYTES" == 1024 ]] || CMD+=" OBJ_BYTES=$OBJ_BYTES"
+[[ "$LOOKUP_BENCH" == 1 ]] || CMD+=" LOOKUP_BENCH=0"
+[[ "$GEOIP_DATABASE" == "$DEFAULT_DB" ]] || CMD+=" GEOIP_DATABASE=$GEOIP_DATABASE"
+[[ "$VIEWER_IP" == 81.2.69.160 ]] || CMD+=" VIEWER_IP=$VIEWER_IP"
+[[ "$BLOCKED_IP" == 175.45.176.1 ]] || CMD+=" BLOCKED_IP=$BLOCKED_IP"
+CMD+=" ./bench/geo.sh"
+
+collect_versions
+RUSTC_VERSION="$(rustc --version 2>/dev/null || echo 'rustc ?')"
+
+SECTION="$WORK/section.md"
+{
+    echo "$MARK_START"
+    echo "## Geo restriction: per-lookup cost and throughput with a restriction on vs off"
+    echo
+    echo "Targets (geo restriction issue): a country lookup under ${TARGET_LOOKUP_NS} ns median; throughput with a geo restriction at least $TARGET_RATIO of throughput without."
+    echo
+    echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+    echo "- Machine: \`nproc\` = $NPROC${CPU_MODEL:+, $CPU_MODEL}, Linux $(uname -r)"
+    echo "- Versions: Gatehouse rev $GIT_REV, $RUSTC_VERSION, $NGINX_VERSION, wrk $WRK_VERSION"
+    echo "- Command: \`$CMD\`"
+    echo "- GeoIP database: \`$GEOIP_DATABASE\` (${DB_META:-metadata unknown})"
+    echo
+    echo "### Per-lookup cost"
+    echo
+    if [[ "$LOOKUP_BENCH" == 1 ]]; then
+        echo "\`$LOOKUP_CMD\` (criterion, one \`GeoDb::country\` call per iteration, run on CPU $SERVER_CPU before the servers start). \`mixed-N\` cycles through N fixed IPv4 and IPv6 addresses, some without a country; the other benchmarks repeat one address. Times in ns per lookup; the interval is criterion's 95% confidence interval of the median."
+        echo
+        echo "| Benchmark | Median (ns) | Median 95% CI (ns) | Mean (ns) |"
+        echo "|---|---:|---:|---:|"
+        printf '%s\n' "${LOOKUP_ROWS[@]}"
+        echo
+        if meets "${LOOKUP_WORST% *}" "$TARGET_LOOKUP_NS" "<"; then
+            echo "**Lookup target met:** the slowest median, ${LOOKUP_WORST% *} ns (\`${LOOKUP_WORST#* }\`), is under ${TARGET_LOOKUP_NS} ns."
+        else
+            echo "**Lookup target NOT met:** the slowest median, ${LOOKUP_WORST% *} ns (\`${LOOKUP_WORST#* }\`), is above ${TARGET_LOOKUP_NS} ns."
+        fi
+    else
+        echo "_Not measured in this run (LOOKUP_BENCH=0); run \`$LOOKUP_CMD\`._"
+    fi
+    echo
+    echo "### Throughput: A (no geo restriction) vs B (blacklist ${BLOCKED_COUNTRIES[*]})"
+    echo
+    echo "HTTP/1.1 keep-alive GETs of a ${OBJ_BYTES}-byte object (\`$OBJ_PATH\`) through Gatehouse to an nginx origin on the same host; the origin sends \`Cache-Control: no-store\`, so every request goes to the origin (the origin-requests column counts them). Both configs have \`[clients] trusted_proxies = [\"127.0.0.1\"]\` and \`[geoip] database\` set to the file above; only B has \`Restrictions.GeoRestriction\` (blacklist ${BLOCKED_COUNTRIES[*]}), so only B looks the viewer's country up, on every request."
+    echo
+    echo "- Load: \`$WRK_CMD\`, PORT is $PORT_A for A and $PORT_B for B, pinned to CPU $LOAD_CPU; A first in odd rounds, B first in even rounds; ${WARMUP}s unrecorded warm-up per config"
+    echo "- Servers pinned to CPU $SERVER_CPU: origin nginx (\`worker_processes 1\`, access log off), and both Gatehouse instances (\`gatehouse serve --config DIR\`, release build, \`TOKIO_WORKER_THREADS=1\`, \`RUST_LOG=$RUST_LOG\`); the one not under load is idle."
+    echo "- Sanity check before the load: $SANITY."
+    echo "- Foreign CPU: CPU time used by processes other than this benchmark's while wrk ran, in % of one CPU (rounds above ${FOREIGN_CPU_WARN_PCT}% are flagged)."
+    if [[ -n "$WARNINGS" ]]; then
+        echo
+        printf '%s' "$WARNINGS"
+    fi
+    echo
+    echo "| Round | Config | Requests/sec | p50 (ms) | p99 (ms) | Requests | Origin requests | Socket errors | Foreign CPU (%) |"
+    echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|"
+    printf '%s\n' "${ROWS[@]}"
+    echo
+    echo "Medians over $ROUNDS round(s):"
+    echo
+    echo "| Config | Requests/sec | p50 (ms) | p99 (ms) |"
+    echo "|---|---:|---:|---:|"
+    for c in "${CONFIGS[@]}"; do
+        echo "| $c | ${MED_RPS[$c]} | ${MED_P50[$c]} | ${MED_P99[$c]} |"
+    done
+    echo "| **ratio B/A** | $RATIO | $(ratio "${MED_P50[B]}" "${MED_P50[A]}") | $(ratio "${MED_P99[B]}" "${MED_P99[A]}") |"
+    echo
+    echo "Per-round requests/sec ratios B/A: ${ROUND_RATIOS[*]}. At the medians, B spends $EXTRA_US µs more per request than A (1/throughput; server CPU time is the bottleneck)."
+    echo
+    if meets "$RATIO" "$TARGET_RATIO" ">="; then
+        echo "**Throughput target met:** B/A = $RATIO (target ≥ $TARGET_RATIO)."
+    else
+        echo "**Throughput target NOT met:** B/A = $RATIO (target ≥ $TARGET_RATIO)."
+    fi
+    if [[ -n "$LOOKUP_GB" ]]; then
+        echo
+        echo "For scale: one lookup of $VIEWER_IP costs $LOOKUP_GB ns in the criterion benchmark, against $(awk -v a="${MED_RPS[A]}" 'BEGIN { printf "%.1f", 1e6 / a }') µs per request at A's median throughput."
+    fi
+    echo "$MARK_END"
+} >"$SECTION"
+
+write_section "$MARK_START" "$MARK_END" "$SECTION"
+
+log "results written to $BENCH_MD (raw output in $RAW)"
+echo
+sed -n "/^$MARK_START\$/,/^$MARK_END\$/p" "$BENCH_MD"

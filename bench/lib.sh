@@ -1,0 +1,359 @@
+# shellcheck shell=bash
+# Helpers shared by the benchmark scripts in bench/ (proxy.sh, geo.sh). Source it after
+# setting ROOT (the checkout) and `set -euo pipefail`:
+#
+#   ROOT="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)"
+#   # shellcheck source=lib.sh source-path=SCRIPTDIR
+#   source "$ROOT/bench/lib.sh"
+#
+# Globals the helpers read, set by the caller: HOST_HEADER, OBJ_PATH, OBJ_BYTES,
+# ORIGIN_PORT, BENCH_MD. Globals they set: NGINX, NPROC, SERVER_CPU, LOAD_CPU,
+# GATEHOUSE_BIN, WORK, RUN_ID, RAW, PIDS, NAMES, and the version strings of
+# collect_versions.
+
+log() { printf '==> %s\n' "$*"; }
+warn() { printf 'warning: %s\n' "$*" >&2; }
+die() {
+    printf 'error: %s\n' "$*" >&2
+    exit 1
+}
+
+# require_uints NAME...: each variable must hold a non-negative integer.
+require_uints() {
+    local v
+    for v in "$@"; do
+        if ! [[ "${!v}" =~ ^[0-9]+$ ]]; then
+            echo "error: $v must be a non-negative integer (got '${!v}')" >&2
+            exit 2
+        fi
+    done
+}
+
+# --- System packages ----------------------------------------------------------
+as_root() {
+    if [[ $EUID -eq 0 ]]; then
+        "$@"
+    elif command -v sudo >/dev/null 2>&1; then
+        sudo -n "$@"
+    else
+        die "need root or sudo to run: $*"
+    fi
+}
+
+find_nginx() {
+    command -v nginx 2>/dev/null || { [[ -x /usr/sbin/nginx ]] && echo /usr/sbin/nginx; } || true
+}
+
+# install_packages [COMMAND:PACKAGE...]: installs nginx, wrk, curl and taskset when
+# missing, plus the package of each extra COMMAND that is missing; sets NGINX.
+# shellcheck disable=SC2120 # the arguments are optional
+install_packages() {
+    local missing=() pair
+    [[ -n "$(find_nginx)" ]] || missing+=(nginx)
+    command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+    command -v curl >/dev/null 2>&1 || missing+=(curl)
+    command -v taskset >/dev/null 2>&1 || missing+=(util-linux)
+    for pair in "$@"; do
+        command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+    done
+    if [[ ${#missing[@]} -gt 0 ]]; then
+        log "installing Debian packages: ${missing[*]}"
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+        as_root env DEBIAN_FRONTEND=noninteractive \
+            apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    fi
+    NGINX="$(find_nginx)"
+    [[ -n "$NGINX" ]] || die "nginx not found after installation"
+}
+
+# --- CPU pinning ----------------------------------------------------------------
+# Servers on CPU 1, load generator on CPU 0 (both on CPU 0 on a single-CPU machine).
+# shellcheck disable=SC2034 # LOAD_CPU is for the calling script
+pin_cpus() {
+    NPROC="$(nproc)"
+    if ((NPROC >= 2)); then
+        SERVER_CPU=1
+        LOAD_CPU=0
+    else
+        warn "only $NPROC CPU: servers and wrk share CPU 0; numbers are not comparable to 2-core runs"
+        SERVER_CPU=0
+        LOAD_CPU=0
+    fi
+}
+
+# --- Build ----------------------------------------------------------------------
+# build_gatehouse: release build of the gatehouse binary; sets GATEHOUSE_BIN.
+build_gatehouse() {
+    GATEHOUSE_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/gatehouse"
+    log "building release binary"
+    cargo build --release -p gatehouse
+    [[ -x "$GATEHOUSE_BIN" ]] || die "expected binary at $GATEHOUSE_BIN"
+}
+
+port_in_use() {
+    # Any TCP connection succeeding means something already listens there.
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# require_free_ports PORT...
+require_free_ports() {
+    local p
+    for p in "$@"; do
+        if port_in_use "$p"; then
+            die "port $p on 127.0.0.1 is already in use; stop whatever listens there"
+        fi
+    done
+}
+
+# --- Work dirs and cleanup --------------------------------------------------------
+# setup_work NAME: a temporary WORK dir (removed on exit), RAW=bench/out/NAME-RUN_ID
+# (kept), and the exit traps that stop every server started with start_server.
+setup_work() {
+    WORK="$(mktemp -d "${TMPDIR:-/tmp}/gatehouse-bench.XXXXXX")"
+    # nginx workers run as an unprivileged user when started as root: the document
+    # root must be world-readable.
+    chmod 755 "$WORK"
+    RUN_ID="$(date -u +%Y%m%dT%H%M%SZ)"
+    RAW="$ROOT/bench/out/$1-$RUN_ID"
+    mkdir -p "$RAW"
+    PIDS=()
+    NAMES=()
+    trap cleanup EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+}
+
+stop_servers() {
+    local i pid
+    for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+        pid="${PIDS[i]}"
+        if kill -0 "$pid" 2>/dev/null; then
+            kill -TERM "$pid" 2>/dev/null || true
+            for _ in $(seq 50); do
+                kill -0 "$pid" 2>/dev/null || break
+                sleep 0.1
+            done
+            if kill -0 "$pid" 2>/dev/null; then
+                warn "${NAMES[i]} (pid $pid) did not stop; sending SIGKILL"
+                kill -KILL "$pid" 2>/dev/null || true
+            fi
+        fi
+        wait "$pid" 2>/dev/null || true
+    done
+    PIDS=()
+    NAMES=()
+}
+
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    stop_servers
+    if [[ $rc -ne 0 ]]; then
+        # Keep server logs around for the post-mortem.
+        cp "$WORK"/*.log "$RAW"/ 2>/dev/null || true
+        if rmdir "$RAW" 2>/dev/null; then
+            warn "failed (exit $rc)"
+        else
+            warn "failed (exit $rc); server logs and raw wrk output in $RAW"
+        fi
+    fi
+    rm -rf "$WORK"
+    exit "$rc"
+}
+
+start_server() { # name logfile cmd...
+    local name="$1" logfile="$2"
+    shift 2
+    taskset -c "$SERVER_CPU" "$@" >"$logfile" 2>&1 &
+    PIDS+=("$!")
+    NAMES+=("$name")
+}
+
+# wait_http name port timeout_s: until the server answers any HTTP response.
+wait_http() {
+    local name="$1" port="$2" timeout="$3" pid="${PIDS[${#PIDS[@]} - 1]}"
+    local deadline=$((SECONDS + timeout))
+    while ((SECONDS < deadline)); do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            die "$name exited during startup; log: $(tail -n 20 "$WORK/$name.log" 2>/dev/null)"
+        fi
+        if curl -s -o /dev/null --max-time 1 -H "Host: $HOST_HEADER" \
+            "http://127.0.0.1:$port$OBJ_PATH"; then
+            log "$name is up on 127.0.0.1:$port"
+            return 0
+        fi
+        sleep 0.2
+    done
+    die "$name did not answer on 127.0.0.1:$port within ${timeout}s; log: $(tail -n 20 "$WORK/$name.log" 2>/dev/null)"
+}
+
+# --- nginx ------------------------------------------------------------------------
+# Settings shared by all nginx instances: everything under $WORK.
+nginx_common() { # name
+    cat <<EOF
+worker_processes 1;
+daemon off;
+master_process on;
+pid $WORK/$1.pid;
+error_log $WORK/$1.log warn;
+events { worker_connections 4096; }
+EOF
+}
+nginx_http_common() { # name
+    cat <<EOF
+    access_log off;
+    client_body_temp_path $WORK/tmp/$1-body;
+    proxy_temp_path $WORK/tmp/$1-proxy;
+    fastcgi_temp_path $WORK/tmp/$1-fastcgi;
+    uwsgi_temp_path $WORK/tmp/$1-uwsgi;
+    scgi_temp_path $WORK/tmp/$1-scgi;
+    keepalive_timeout 75s;
+    keepalive_requests 1000000;
+EOF
+}
+
+# nginx_check name: `nginx -t` on $WORK/name.conf.
+nginx_check() {
+    "$NGINX" -t -q -p "$WORK/" -e "$WORK/$1.log" -c "$WORK/$1.conf" ||
+        die "nginx config check failed for $1: $(cat "$WORK/$1.log" 2>/dev/null)"
+}
+
+# write_origin: the origin object $WORK/www/obj.txt and $WORK/origin.conf (nginx on
+# ORIGIN_PORT, Cache-Control: no-store, stub_status at /__origin_status).
+write_origin() {
+    mkdir -p "$WORK/www" "$WORK/tmp"
+    yes 'gatehouse proxy benchmark object 0123456789abcdef' | head -c "$OBJ_BYTES" >"$WORK/www/obj.txt" || true
+    [[ "$(wc -c <"$WORK/www/obj.txt")" -eq "$OBJ_BYTES" ]] || die "could not create origin object"
+    chmod 755 "$WORK/www"
+    chmod 644 "$WORK/www/obj.txt"
+    {
+        nginx_common origin
+        cat <<EOF
+http {
+$(nginx_http_common origin)
+    default_type text/plain;
+    server {
+        listen 127.0.0.1:$ORIGIN_PORT;
+        root $WORK/www;
+        # Make every request go through to the origin (no edge caching).
+        add_header Cache-Control "no-store" always;
+        location = /__origin_status {
+            stub_status;
+        }
+    }
+}
+EOF
+    } >"$WORK/origin.conf"
+}
+
+# start_origin: starts the nginx origin written by write_origin and waits for it.
+start_origin() {
+    log "starting origin (nginx) on 127.0.0.1:$ORIGIN_PORT, CPU $SERVER_CPU"
+    start_server origin "$WORK/origin.stdout.log" \
+        "$NGINX" -p "$WORK/" -e "$WORK/origin.log" -c "$WORK/origin.conf"
+    wait_http origin "$ORIGIN_PORT" 10
+}
+
+# --- Gatehouse ----------------------------------------------------------------------
+# distribution_json [extra JSON members]: a distribution for HOST_HEADER whose only
+# origin is 127.0.0.1:ORIGIN_PORT; the extra members go into DistributionConfig.
+# shellcheck disable=SC2120 # the argument is optional
+distribution_json() {
+    local extra="${1:-}"
+    cat <<EOF
+{"ETag":"E1","DistributionConfig":{"CallerReference":"bench","Aliases":{"Quantity":1,"Items":["$HOST_HEADER"]},"DefaultRootObject":"","Origins":{"Quantity":1,"Items":[{"Id":"o","DomainName":"127.0.0.1","OriginPath":"","CustomHeaders":{"Quantity":0},"CustomOriginConfig":{"HTTPPort":$ORIGIN_PORT,"HTTPSPort":443,"OriginProtocolPolicy":"http-only","OriginReadTimeout":30,"OriginKeepaliveTimeout":5}}]},"DefaultCacheBehavior":{"TargetOriginId":"o","ViewerProtocolPolicy":"allow-all","AllowedMethods":{"Quantity":2,"Items":["GET","HEAD"]}},"CacheBehaviors":{"Quantity":0},"CustomErrorResponses":{"Quantity":0},"Comment":"",${extra}"Enabled":true}}
+EOF
+}
+
+# --- Requests -----------------------------------------------------------------------
+# fetch port outfile [curl options...]: prints the HTTP status; headers go to
+# outfile.headers.
+fetch() {
+    curl -sS --max-time 5 -H "Host: $HOST_HEADER" -D "$2.headers" -o "$2" \
+        -w '%{http_code}' "${@:3}" "http://127.0.0.1:$1$OBJ_PATH"
+}
+
+# Origin request counter (nginx stub_status "requests" field).
+origin_requests() {
+    local n
+    n="$(curl -sS --max-time 5 "http://127.0.0.1:$ORIGIN_PORT/__origin_status" |
+        awk 'prev ~ /server accepts handled requests/ { print $3; exit } { prev = $0 }')" || true
+    [[ "$n" =~ ^[0-9]+$ ]] || die "could not read the origin request counter"
+    echo "$n"
+}
+
+# --- Results --------------------------------------------------------------------------
+# to_ms VALUE: wrk latency ("254.00us", "1.23ms", "1.01s", "2.00m") -> ms.
+to_ms() {
+    awk -v v="$1" 'BEGIN {
+        if (match(v, /[a-z]+$/) == 0) { print "NaN"; exit }
+        n = substr(v, 1, RSTART - 1); u = substr(v, RSTART)
+        f = (u == "us") ? 0.001 : (u == "ms") ? 1 : (u == "s") ? 1000 : (u == "m") ? 60000 : (u == "h") ? 3600000 : -1
+        if (f < 0) print "NaN"; else printf "%.3f\n", n * f
+    }'
+}
+
+# parse_wrk outfile: sets WRK_RPS, WRK_TOTAL, WRK_P50, WRK_P99 (ms), WRK_NON2XX,
+# WRK_SOCKERR from wrk --latency output; dies when it cannot.
+parse_wrk() {
+    WRK_RPS="$(awk '/^Requests\/sec:/ { print $2 }' "$1")"
+    WRK_TOTAL="$(awk '$2 == "requests" && $3 == "in" { print $1 }' "$1")"
+    WRK_P50="$(to_ms "$(awk '$1 == "50%" { print $2 }' "$1")")"
+    WRK_P99="$(to_ms "$(awk '$1 == "99%" { print $2 }' "$1")")"
+    WRK_NON2XX="$(awk '/Non-2xx or 3xx responses:/ { print $NF }' "$1")"
+    WRK_SOCKERR="$(awk '/Socket errors:/ { gsub(/,/, ""); print $4 + $6 + $8 + $10 }' "$1")"
+    WRK_NON2XX="${WRK_NON2XX:-0}"
+    WRK_SOCKERR="${WRK_SOCKERR:-0}"
+    [[ -n "$WRK_RPS" && -n "$WRK_TOTAL" && "$WRK_P50" != NaN && "$WRK_P99" != NaN ]] ||
+        die "could not parse wrk output $1"
+}
+
+median() { # values...
+    printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END {
+        if (NR % 2) printf "%.3f\n", a[(NR + 1) / 2]; else printf "%.3f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "n/a"; else printf "%.3f\n", a / b }'; }
+
+# collect_versions: NGINX_VERSION, WRK_VERSION, CPU_MODEL, GIT_REV (for the report).
+collect_versions() {
+    # shellcheck disable=SC2034 # used by the calling script
+    NGINX_VERSION="$("$NGINX" -v 2>&1 | sed 's/^nginx version: //')"
+    # shellcheck disable=SC2034
+    WRK_VERSION="$( (wrk --version 2>&1 || true) | awk 'NR == 1 { print $2 }')"
+    # shellcheck disable=SC2034
+    CPU_MODEL="$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)"
+    GIT_REV="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo 'no commit')"
+    if [[ -n "$(git -C "$ROOT" status --porcelain 2>/dev/null | head -n 1)" ]]; then
+        GIT_REV+=" (dirty)"
+    fi
+}
+
+# write_section START_MARK END_MARK SECTION_FILE: replaces the marked section in
+# BENCH_MD with SECTION_FILE (which includes the markers), creating the file or
+# appending the section when needed; writes via a temp file so a failure leaves it
+# intact.
+write_section() {
+    local start="$1" end="$2" section="$3" tmp="$WORK/BENCHMARKS.md"
+    if [[ ! -f "$BENCH_MD" ]]; then
+        {
+            echo "# Benchmarks"
+            echo
+            echo "Numbers in this file are written by the benchmark scripts in \`bench/\`; do not edit them by hand."
+            echo
+            cat "$section"
+        } >"$tmp"
+    elif grep -qF "$start" "$BENCH_MD" && grep -qF "$end" "$BENCH_MD"; then
+        awk -v start="$start" -v end="$end" -v section="$section" '
+            $0 == start { while ((getline line < section) > 0) print line; skip = 1; next }
+            $0 == end { skip = 0; next }
+            !skip { print }
+        ' "$BENCH_MD" >"$tmp"
+    else
+        {
+            cat "$BENCH_MD"
+            echo
+            cat "$section"
+        } >"$tmp"
+    fi
+    cat "$tmp" >"$BENCH_MD"
+}

@@ -26,6 +26,9 @@
 #   CONNECTIONS  wrk connections                              (default 32)
 #   OBJ_BYTES    size of the origin object /obj.txt           (default 1024)
 #   LOOKUP_BENCH 1 = run the criterion lookup benchmark first (default 1)
+#   QUIET_WAIT   before each run, wait up to this many seconds for other processes
+#                to leave the CPUs alone (default 120; 0 = do not wait)
+#   RETRIES      repeat a run disturbed by other processes up to this often (default 2)
 #   GEOIP_DATABASE the .mmdb file both configs load  (default data/geoip/geo-whois-asn-country.mmdb)
 #   VIEWER_IP    X-Forwarded-For of the load; must have a country, not KP/IR (default 81.2.69.160)
 #   BLOCKED_IP   address that must be refused by B; must be KP or IR (default 175.45.176.1)
@@ -37,9 +40,11 @@
 #   18085 gatehouse-b: gatehouse serve --config DIR_B (blacklist KP, IR)
 # All servers run on CPU 1, wrk on CPU 0 (taskset); each Gatehouse runs with
 # TOKIO_WORKER_THREADS=1 (as in bench/proxy.sh). Both Gatehouse instances run for the
-# whole benchmark; only the one under load does any work. Each round also records how
+# whole benchmark; only the one under load does any work. Each run also records how
 # much CPU processes outside this benchmark used while wrk ran ("foreign CPU"), since
-# anything else running on the machine (a compiler, say) skews a 3% comparison.
+# anything else running on the machine (a compiler, say) skews a 3% comparison: runs
+# wait for a quiet machine (QUIET_WAIT), disturbed runs are repeated (RETRIES), and
+# runs still disturbed are flagged in the report.
 set -euo pipefail
 
 ROOT="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -53,6 +58,8 @@ WARMUP="${WARMUP:-2}"
 CONNECTIONS="${CONNECTIONS:-32}"
 OBJ_BYTES="${OBJ_BYTES:-1024}"
 LOOKUP_BENCH="${LOOKUP_BENCH:-1}"
+QUIET_WAIT="${QUIET_WAIT:-120}"
+RETRIES="${RETRIES:-2}"
 DEFAULT_DB="data/geoip/geo-whois-asn-country.mmdb"
 GEOIP_DATABASE="${GEOIP_DATABASE:-$DEFAULT_DB}"
 VIEWER_IP="${VIEWER_IP:-81.2.69.160}"
@@ -69,14 +76,15 @@ BLOCKED_COUNTRIES=(KP IR)
 # Targets from the geo restriction issue.
 TARGET_RATIO=0.97
 TARGET_LOOKUP_NS=1000
-# Rounds where other processes used more than this much of one CPU are flagged.
+# Runs where other processes used more than this much of one CPU are repeated (RETRIES)
+# and, if still disturbed, flagged.
 FOREIGN_CPU_WARN_PCT=5
 
 BENCH_MD="$ROOT/BENCHMARKS.md"
 MARK_START='<!-- geo-bench:start -->'
 MARK_END='<!-- geo-bench:end -->'
 
-require_uints DURATION ROUNDS WARMUP CONNECTIONS OBJ_BYTES
+require_uints DURATION ROUNDS WARMUP CONNECTIONS OBJ_BYTES QUIET_WAIT RETRIES
 if ((DURATION < 1 || ROUNDS < 1 || CONNECTIONS < 1 || OBJ_BYTES < 1)); then
     echo "error: DURATION, ROUNDS, CONNECTIONS and OBJ_BYTES must be >= 1" >&2
     exit 2
@@ -276,6 +284,40 @@ for i in "${!PIDS[@]}"; do
         warn "${NAMES[i]} runs in process group $g, not $PGRP: its CPU time will count as foreign"
 done
 
+# foreign_pct busy0 ours0 busy1 ours1 seconds: CPU time of other processes between two
+# snapshots, in % of one CPU.
+foreign_pct() {
+    awk -v b="$(($3 - $1))" -v o="$(($4 - $2))" -v hz="$CLK_TCK" -v t="$5" \
+        'BEGIN { f = (b - o) / hz / t * 100; if (f < 0) f = 0; printf "%.1f\n", f }'
+}
+over_threshold() { awk -v f="$1" -v w="$FOREIGN_CPU_WARN_PCT" 'BEGIN { exit !(f > w) }'; }
+
+# wait_quiet: until other processes used at most FOREIGN_CPU_WARN_PCT of a CPU for two
+# consecutive seconds, or QUIET_WAIT seconds passed.
+wait_quiet() {
+    local deadline=$((SECONDS + QUIET_WAIT)) calm=0 b0 o0 b1 o1 f announced=0
+    ((QUIET_WAIT > 0)) || return 0
+    while ((calm < 2)); do
+        read -r b0 o0 < <(cpu_snapshot)
+        sleep 1
+        read -r b1 o1 < <(cpu_snapshot)
+        f="$(foreign_pct "$b0" "$o0" "$b1" "$o1" 1)"
+        if over_threshold "$f"; then
+            calm=0
+            if ((SECONDS >= deadline)); then
+                warn "machine still busy after ${QUIET_WAIT}s (other processes at $f% of a CPU); measuring anyway"
+                return 0
+            fi
+            if ((!announced)); then
+                log "waiting for the machine to be quiet (other processes at $f% of a CPU; up to ${QUIET_WAIT}s)"
+                announced=1
+            fi
+        else
+            calm=$((calm + 1))
+        fi
+    done
+}
+
 # --- Load ------------------------------------------------------------------------------
 # run_wrk config seconds outfile
 run_wrk() {
@@ -296,41 +338,50 @@ fi
 ROWS=()
 declare -A RPS=() P50=() P99=()
 WARNINGS=""
-FOREIGN_MAX=0
 
+REPEATS=0
 for ((round = 1; round <= ROUNDS; round++)); do
     if ((round % 2)); then order=(A B); else order=(B A); fi
     for c in "${order[@]}"; do
         out="$RAW/round$round-$c.txt"
-        log "round $round/$ROUNDS: $c (${DURATION}s)"
-        before="$(origin_requests)"
-        read -r busy0 ours0 < <(cpu_snapshot)
-        t0="$(date +%s.%N)"
-        run_wrk "$c" "$DURATION" "$out"
-        t1="$(date +%s.%N)"
-        read -r busy1 ours1 < <(cpu_snapshot)
-        after="$(origin_requests)"
+        for ((attempt = 0; ; attempt++)); do
+            wait_quiet
+            note=""
+            ((attempt == 0)) || note=", repeat $attempt"
+            log "round $round/$ROUNDS: $c (${DURATION}s$note)"
+            before="$(origin_requests)"
+            read -r busy0 ours0 < <(cpu_snapshot)
+            t0="$(date +%s.%N)"
+            run_wrk "$c" "$DURATION" "$out"
+            t1="$(date +%s.%N)"
+            read -r busy1 ours1 < <(cpu_snapshot)
+            after="$(origin_requests)"
 
-        parse_wrk "$out"
-        origin_delta=$((after - before))
-        foreign="$(awk -v b="$((busy1 - busy0))" -v o="$((ours1 - ours0))" -v hz="$CLK_TCK" -v t0="$t0" -v t1="$t1" \
-            'BEGIN { f = (b - o) / hz / (t1 - t0) * 100; if (f < 0) f = 0; printf "%.1f\n", f }')"
-        printf '    %s %10s req/s  p50 %8s ms  p99 %8s ms  requests %s  origin %s  non-2xx %s  socket errors %s  foreign CPU %s%%\n' \
-            "$c" "$WRK_RPS" "$WRK_P50" "$WRK_P99" "$WRK_TOTAL" "$origin_delta" "$WRK_NON2XX" "$WRK_SOCKERR" "$foreign"
-        if ((WRK_NON2XX > 0)); then
-            die "config $c answered $WRK_NON2XX non-2xx/3xx responses in round $round; results would be meaningless (see $out)"
-        fi
+            parse_wrk "$out"
+            origin_delta=$((after - before))
+            foreign="$(foreign_pct "$busy0" "$ours0" "$busy1" "$ours1" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')")"
+            printf '    %s %10s req/s  p50 %8s ms  p99 %8s ms  requests %s  origin %s  non-2xx %s  socket errors %s  foreign CPU %s%%\n' \
+                "$c" "$WRK_RPS" "$WRK_P50" "$WRK_P99" "$WRK_TOTAL" "$origin_delta" "$WRK_NON2XX" "$WRK_SOCKERR" "$foreign"
+            if ((WRK_NON2XX > 0)); then
+                die "config $c answered $WRK_NON2XX non-2xx/3xx responses in round $round; results would be meaningless (see $out)"
+            fi
+            if ! over_threshold "$foreign" || ((attempt >= RETRIES)); then
+                break
+            fi
+            log "other processes used $foreign% of a CPU during the run: repeating it"
+            cp "$out" "$RAW/round$round-$c-disturbed$((attempt + 1)).txt"
+            REPEATS=$((REPEATS + 1))
+        done
         if ((origin_delta * 10 < WRK_TOTAL * 9)); then
             WARNINGS+="- Warning: round $round, $c: only $origin_delta origin requests for $WRK_TOTAL client requests (responses served from a cache?).
 "
             warn "$c: only $origin_delta origin requests for $WRK_TOTAL client requests"
         fi
-        if awk -v f="$foreign" -v w="$FOREIGN_CPU_WARN_PCT" 'BEGIN { exit !(f > w) }'; then
-            WARNINGS+="- Warning: round $round, $c: other processes used $foreign% of a CPU during the run; this round's numbers are disturbed.
+        if over_threshold "$foreign"; then
+            WARNINGS+="- Warning: round $round, $c: other processes used $foreign% of a CPU during the run (after $attempt repeat(s)); this round's numbers are disturbed.
 "
             warn "round $round, $c: other processes used $foreign% of a CPU"
         fi
-        FOREIGN_MAX="$(awk -v a="$foreign" -v b="$FOREIGN_MAX" 'BEGIN { print (a > b) ? a : b }')"
         RPS[$c]+="$WRK_RPS "
         P50[$c]+="$WRK_P50 "
         P99[$c]+="$WRK_P99 "
@@ -368,6 +419,8 @@ CMD="DURATION=$DURATION ROUNDS=$ROUNDS"
 [[ "$CONNECTIONS" == 32 ]] || CMD+=" CONNECTIONS=$CONNECTIONS"
 [[ "$OBJ_BYTES" == 1024 ]] || CMD+=" OBJ_BYTES=$OBJ_BYTES"
 [[ "$LOOKUP_BENCH" == 1 ]] || CMD+=" LOOKUP_BENCH=0"
+[[ "$QUIET_WAIT" == 120 ]] || CMD+=" QUIET_WAIT=$QUIET_WAIT"
+[[ "$RETRIES" == 2 ]] || CMD+=" RETRIES=$RETRIES"
 [[ "$GEOIP_DATABASE" == "$DEFAULT_DB" ]] || CMD+=" GEOIP_DATABASE=$GEOIP_DATABASE"
 [[ "$VIEWER_IP" == 81.2.69.160 ]] || CMD+=" VIEWER_IP=$VIEWER_IP"
 [[ "$BLOCKED_IP" == 175.45.176.1 ]] || CMD+=" BLOCKED_IP=$BLOCKED_IP"
@@ -414,7 +467,7 @@ SECTION="$WORK/section.md"
     echo "- Load: \`$WRK_CMD\`, PORT is $PORT_A for A and $PORT_B for B, pinned to CPU $LOAD_CPU; A first in odd rounds, B first in even rounds; ${WARMUP}s unrecorded warm-up per config"
     echo "- Servers pinned to CPU $SERVER_CPU: origin nginx (\`worker_processes 1\`, access log off), and both Gatehouse instances (\`gatehouse serve --config DIR\`, release build, \`TOKIO_WORKER_THREADS=1\`, \`RUST_LOG=$RUST_LOG\`); the one not under load is idle."
     echo "- Sanity check before the load: $SANITY."
-    echo "- Foreign CPU: CPU time used by processes other than this benchmark's while wrk ran, in % of one CPU (rounds above ${FOREIGN_CPU_WARN_PCT}% are flagged)."
+    echo "- Foreign CPU: CPU time used by processes other than this benchmark's while wrk ran, in % of one CPU. Each run first waited (up to ${QUIET_WAIT}s) for other processes to use at most ${FOREIGN_CPU_WARN_PCT}%; runs above ${FOREIGN_CPU_WARN_PCT}% were repeated up to $RETRIES time(s) ($REPEATS repeat(s) in this run; the table shows the last attempt, the disturbed ones are kept in \`bench/out/\`)."
     if [[ -n "$WARNINGS" ]]; then
         echo
         printf '%s' "$WARNINGS"

@@ -116,7 +116,7 @@ pub enum PrivateKey {
     /// RSA.
     Rsa(Box<rsa::RsaPrivateKey>),
     /// ECDSA P-256.
-    EcP256(EcdsaKeyPair),
+    EcP256(Box<EcdsaKeyPair>),
 }
 
 impl PrivateKey {
@@ -135,13 +135,13 @@ impl PrivateKey {
                     return Ok(PrivateKey::Rsa(Box::new(rsa)));
                 }
                 EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_ASN1_SIGNING, bytes, &rng)
-                    .map(PrivateKey::EcP256)
+                    .map(|k| PrivateKey::EcP256(Box::new(k)))
                     .map_err(|e| KeyError::Unsupported(format!("neither RSA nor P-256: {e}")))
             }
             PrivateKeyDer::Sec1(k) => {
                 let p8 = der::sec1_to_pkcs8(k.secret_sec1_der());
                 EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_ASN1_SIGNING, &p8, &rng)
-                    .map(PrivateKey::EcP256)
+                    .map(|k| PrivateKey::EcP256(Box::new(k)))
                     .map_err(|e| KeyError::Unsupported(format!("EC key is not P-256: {e}")))
             }
             _ => Err(KeyError::Unsupported("unknown private key format".into())),

@@ -271,7 +271,8 @@ PGRP="$(awk '{ sub(/^.*\) /, ""); print $3 }' /proc/$$/stat)"
 cpu_snapshot() {
     local busy ours
     busy="$(awk '$1 == "cpu" { print $2 + $3 + $4 + $9; exit }' /proc/stat)"
-    ours="$(cat /proc/[0-9]*/stat 2>/dev/null | awk -v g="$PGRP" '
+    # Processes come and go while cat reads: ignore the ones that vanished.
+    ours="$( (cat /proc/[0-9]*/stat 2>/dev/null || true) | awk -v g="$PGRP" '
         { sub(/^.*\) /, "") }
         $3 == g { t += $12 + $13 + $14 + $15 }
         END { print t + 0 }')"

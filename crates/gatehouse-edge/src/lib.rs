@@ -19,6 +19,7 @@
 #![warn(missing_docs)]
 
 pub mod checks;
+pub mod log;
 pub mod pipeline;
 pub mod response;
 pub mod routing;
@@ -44,6 +45,7 @@ pub struct Edge {
     header_timeout: Duration,
     idle_timeout: Duration,
     drain_timeout: Duration,
+    logs: Option<Arc<gatehouse_logs::LogSink>>,
 }
 
 impl Edge {
@@ -56,13 +58,45 @@ impl Edge {
         });
         let state = EdgeState::build(config, &host_id)?;
         let e = &config.settings.edge;
+        let l = &config.settings.logs;
+        let logs = match &l.directory {
+            None => None,
+            Some(dir) => {
+                use gatehouse_model::settings::LogFormat;
+                let sink = gatehouse_logs::LogSink::start(gatehouse_logs::SinkConfig {
+                    directory: config.resolve_path(dir),
+                    formats: gatehouse_logs::Formats {
+                        standard: l.formats.contains(&LogFormat::Standard),
+                        json: l.formats.contains(&LogFormat::Json),
+                    },
+                    max_file_bytes: l.max_file_bytes,
+                    flush_interval: Duration::from_millis(l.flush_ms.max(1)),
+                    capacity: l.queue,
+                })
+                .map_err(|e| StateError::Logs(config.resolve_path(dir).display().to_string(), e))?;
+                Some(Arc::new(sink))
+            }
+        };
         Ok(Arc::new(Edge {
             state: ArcSwap::from_pointee(state),
             host_id,
             header_timeout: Duration::from_secs(e.header_timeout_secs.max(1)),
             idle_timeout: Duration::from_secs(e.idle_timeout_secs.max(1)),
             drain_timeout: Duration::from_secs(e.drain_timeout_secs),
+            logs,
         }))
+    }
+
+    /// The access-log writer, when `[logs] directory` is set.
+    pub fn logs(&self) -> Option<&Arc<gatehouse_logs::LogSink>> {
+        self.logs.as_ref()
+    }
+
+    /// Writes every queued log record and closes the log files (after draining).
+    pub fn shutdown_logs(&self) {
+        if let Some(l) = &self.logs {
+            l.shutdown();
+        }
     }
 
     /// The current compiled state.

@@ -8,6 +8,7 @@
 //! A panic anywhere in a request becomes a 502 `internal-error` for that request only.
 
 use crate::checks::{self, CheckInput};
+use crate::log::{AbandonGuard, Outcome, Pending};
 use crate::response::headers::{self, XCache, X_GATEHOUSE_CAUSE};
 use crate::response::{self, Denial, EdgeBody, ResponseContext};
 use crate::routing::host::normalize_host;
@@ -39,10 +40,22 @@ pub async fn service(
     let state = edge.state();
     let request_id = headers::new_request_id();
     let http1 = req.version() < Version::HTTP_2;
-    let result = AssertUnwindSafe(handle(&state, &conn, &request_id, req))
+    let mut guard = AbandonGuard {
+        pending: edge.logs().map(|sink| {
+            Pending::capture(
+                sink.clone(),
+                &conn,
+                &req,
+                request_id.to_str().unwrap_or("-"),
+            )
+        }),
+        state: &state,
+        outcome: Outcome::default(),
+    };
+    let result = AssertUnwindSafe(handle(&state, &conn, &request_id, req, &mut guard.outcome))
         .catch_unwind()
         .await;
-    Ok(match result {
+    let resp = match result {
         Ok(resp) => resp,
         Err(panic) => {
             let msg = panic
@@ -52,8 +65,13 @@ pub async fn service(
                 .unwrap_or_default();
             tracing::error!(request_id = ?request_id, panic = %msg, "request handler panicked");
             let d = Denial::new(Cause::InternalError, msg);
+            guard.outcome.deny(d.cause, &d.detail);
             response::generated(&d, &rcx(&state, &request_id, http1))
         }
+    };
+    Ok(match guard.pending.take() {
+        Some(p) => p.finish(&state, &guard.outcome, resp),
+        None => resp,
     })
 }
 
@@ -73,11 +91,13 @@ pub async fn handle(
     conn: &Connection,
     request_id: &HeaderValue,
     req: Request<Incoming>,
+    outcome: &mut Outcome,
 ) -> Response<EdgeBody> {
     let http1 = req.version() < Version::HTTP_2;
     let cx = rcx(state, request_id, http1);
-    let deny = |d: Denial| {
+    let deny = |d: Denial, o: &mut Outcome| {
         tracing::debug!(cause = d.cause.id(), detail = %d.detail, "denied");
+        o.deny(d.cause, &d.detail);
         response::generated(&d, &cx)
     };
 
@@ -88,7 +108,7 @@ pub async fn handle(
 
     // Phase: limits.
     if let Some(d) = limits(&req) {
-        return deny(d);
+        return deny(d, outcome);
     }
 
     // Phase: host routing.
@@ -98,26 +118,39 @@ pub async fn handle(
         .and_then(|v| v.to_str().ok())
         .or_else(|| req.uri().authority().map(|a| a.as_str()));
     let Some(raw_host) = raw_host else {
-        return deny(Denial::new(Cause::MalformedRequest, "no Host header"));
+        return deny(
+            Denial::new(Cause::MalformedRequest, "no Host header"),
+            outcome,
+        );
     };
     let Some(host) = normalize_host(raw_host) else {
-        return deny(Denial::new(
-            Cause::MalformedRequest,
-            format!("invalid Host header {raw_host:?}"),
-        ));
+        return deny(
+            Denial::new(
+                Cause::MalformedRequest,
+                format!("invalid Host header {raw_host:?}"),
+            ),
+            outcome,
+        );
     };
     let Some(di) = state.router.route(&host) else {
-        return deny(Denial::new(
-            Cause::AliasNotConfigured,
-            format!("Host {host} is no alias or default domain of any distribution"),
-        ));
+        return deny(
+            Denial::new(
+                Cause::AliasNotConfigured,
+                format!("Host {host} is no alias or default domain of any distribution"),
+            ),
+            outcome,
+        );
     };
     let dist = &state.distributions[di];
+    outcome.dist = Some(di);
     if !dist.enabled {
-        return deny(Denial::new(
-            Cause::DistributionDisabled,
-            format!("distribution {} is disabled", dist.id),
-        ));
+        return deny(
+            Denial::new(
+                Cause::DistributionDisabled,
+                format!("distribution {} is disabled", dist.id),
+            ),
+            outcome,
+        );
     }
 
     // Phase: certificate coverage (domain fronting).
@@ -133,13 +166,14 @@ pub async fn handle(
                     "Host {host} belongs to distribution {} which the certificate for SNI {:?} does not cover",
                     dist.id, tls.sni
                 ),
-            ));
+            ), outcome);
         }
     }
 
     // Phase: behaviour.
     let path = req.uri().path();
     let behavior = dist.behavior_for(path);
+    outcome.pattern = Some(behavior.log_pattern.clone());
     let pq = req
         .uri()
         .path_and_query()
@@ -147,8 +181,12 @@ pub async fn handle(
         .unwrap_or(path);
 
     // Phase: checks.
-    let (viewer_ip, _) =
+    let (viewer_ip, via_proxy) =
         crate::viewer::client_ip::viewer_ip(conn.ip(), req.headers(), &state.trusted_proxies);
+    outcome.viewer_ip = Some(viewer_ip);
+    if via_proxy {
+        outcome.forwarded_for = Some(viewer_ip);
+    }
     let input = CheckInput {
         method: req.method(),
         version: req.version(),
@@ -164,6 +202,7 @@ pub async fn handle(
     };
     if let Some(d) = checks::run(&input) {
         tracing::debug!(cause = d.cause.id(), detail = %d.detail, "denied");
+        outcome.deny(d.cause, &d.detail);
         let resp = response::generated(&d, &cx);
         return custom_error(state, dist, conn, &req, request_id, resp, d.cause).await;
     }
@@ -179,6 +218,13 @@ pub async fn handle(
                 } else {
                     Cause::OriginErrorStatus
                 };
+                outcome.deny(
+                    cause,
+                    &format!(
+                        "origin {} answered {status}",
+                        dist.origins[behavior_origin(dist, &viewer_req_head)].id
+                    ),
+                );
                 custom_error(state, dist, conn, &viewer_req_head, request_id, resp, cause).await
             } else {
                 resp
@@ -186,6 +232,7 @@ pub async fn handle(
         }
         Err((d, viewer_req_head)) => {
             tracing::debug!(cause = d.cause.id(), detail = %d.detail, "origin failure");
+            outcome.deny(d.cause, &d.detail);
             let resp = response::generated(&d, &cx);
             custom_error(
                 state,
@@ -199,6 +246,10 @@ pub async fn handle(
             .await
         }
     }
+}
+
+fn behavior_origin<B>(dist: &Distribution, req: &Request<B>) -> usize {
+    dist.behavior_for(req.uri().path()).origin
 }
 
 /// Phase: limits. URL over 8,192 bytes or request line plus headers over 20,480 → 413.

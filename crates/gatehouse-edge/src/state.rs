@@ -85,6 +85,8 @@ pub struct Behavior {
     pub forwarding: Forwarding,
     /// Keys trusted for signed URLs / cookies, when the behaviour restricts viewer access.
     pub trusted: Option<Arc<TrustedKeys>>,
+    /// The pattern as logged (`cache-behavior-path-pattern`; `*` for the default).
+    pub log_pattern: Arc<str>,
 }
 
 impl Behavior {
@@ -112,6 +114,7 @@ impl Behavior {
                 .unwrap_or(0),
             forwarding,
             trusted: keys.trusted_for(b),
+            log_pattern: Arc::from(b.path_pattern.as_deref().unwrap_or("*")),
         }
     }
 
@@ -158,6 +161,8 @@ pub struct Distribution {
     pub default_root_object: Option<String>,
     /// `Restrictions.GeoRestriction`.
     pub geo: GeoRule,
+    /// `Logging` settings for access logs.
+    pub log: Arc<gatehouse_logs::DistLog>,
 }
 
 /// A distribution's geo restriction, compiled.
@@ -212,6 +217,8 @@ pub struct EdgeState {
     pub via_origin_h2: HeaderValue,
     /// `X-Amz-Cf-Pop`.
     pub pop: HeaderValue,
+    /// The same, for log records.
+    pub log_location: Arc<str>,
     /// Send `X-Gatehouse-Cause`.
     pub cause_header: bool,
     /// Trusted proxies.
@@ -243,6 +250,9 @@ pub enum StateError {
     /// The GeoIP database could not be opened.
     #[error(transparent)]
     Geo(#[from] gatehouse_geo::GeoError),
+    /// The log directory could not be created.
+    #[error("access log directory {0}: {1}")]
+    Logs(String, std::io::Error),
     /// A public key could not be used.
     #[error("{file}: $.PublicKeyConfig.EncodedKey: {source}")]
     Key {
@@ -420,6 +430,13 @@ impl EdgeState {
                 default_root_object: (!c.default_root_object.is_empty())
                     .then(|| format!("/{}", c.default_root_object)),
                 geo: GeoRule::compile(c.restrictions.as_ref()),
+                log: Arc::new(gatehouse_logs::DistLog {
+                    id: Arc::from(d.id.as_str()),
+                    domain: Arc::from(d.domain_name.as_str()),
+                    enabled: c.logging.as_ref().is_some_and(|l| l.enabled),
+                    prefix: Arc::from(c.logging.as_ref().map_or("", |l| l.prefix.as_str())),
+                    include_cookies: c.logging.as_ref().is_some_and(|l| l.include_cookies),
+                }),
             });
         }
         let router = HostRouter::new(
@@ -439,6 +456,7 @@ impl EdgeState {
             via_origin_h1: hv(format!("1.1 {host_id}.{suffix} (CloudFront)"))?,
             via_origin_h2: hv(format!("2.0 {host_id}.{suffix} (CloudFront)"))?,
             pop: hv(s.edge.location.clone())?,
+            log_location: Arc::from(s.edge.location.as_str()),
             cause_header: s.edge.cause_header,
             trusted_proxies: s.clients.trusted_proxies.clone(),
             proxy_protocol: s.listen.proxy_protocol,

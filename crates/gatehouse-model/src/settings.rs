@@ -30,6 +30,67 @@ pub struct Settings {
     /// The GeoIP country database.
     #[serde(default)]
     pub geoip: Geoip,
+    /// Access logs.
+    #[serde(default)]
+    pub logs: Logs,
+}
+
+/// `[logs]`: where access logs go. Read at start only.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Logs {
+    /// Directory for log files (relative to the config directory); absent = no access logs.
+    /// A distribution's `Logging.Bucket` maps to this directory.
+    #[serde(default)]
+    pub directory: Option<PathBuf>,
+    /// `standard` (33 fields, for distributions with `Logging.Enabled`) and/or `json` (every
+    /// distribution, with causes).
+    #[serde(default = "default_formats")]
+    pub formats: Vec<LogFormat>,
+    /// Rotate a file once it passes this many bytes (besides every UTC hour).
+    #[serde(default = "default_max_file_bytes")]
+    pub max_file_bytes: u64,
+    /// Longest time a line waits before it is flushed to disk, in milliseconds.
+    #[serde(default = "default_flush_ms")]
+    pub flush_ms: u64,
+    /// Records that may wait for the writer; beyond this they are dropped and counted.
+    #[serde(default = "default_queue")]
+    pub queue: usize,
+}
+
+/// A log format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// CloudFront's 33-field standard log.
+    Standard,
+    /// JSON lines with Gatehouse's extra fields.
+    Json,
+}
+
+fn default_formats() -> Vec<LogFormat> {
+    vec![LogFormat::Standard, LogFormat::Json]
+}
+fn default_max_file_bytes() -> u64 {
+    64 * 1024 * 1024
+}
+fn default_flush_ms() -> u64 {
+    1000
+}
+fn default_queue() -> usize {
+    65536
+}
+
+impl Default for Logs {
+    fn default() -> Self {
+        Logs {
+            directory: None,
+            formats: default_formats(),
+            max_file_bytes: default_max_file_bytes(),
+            flush_ms: default_flush_ms(),
+            queue: default_queue(),
+        }
+    }
 }
 
 /// `[geoip]`.

@@ -170,7 +170,9 @@ async fn serve(
     if watch {
         tokio::spawn(watch_dir(edge.clone(), dir.clone()));
     }
-    gatehouse_edge::serve(edge, listeners, shutdown).await;
+    gatehouse_edge::serve(edge.clone(), listeners, shutdown).await;
+    // Every answered request's log line reaches the disk before the process exits.
+    edge.shutdown_logs();
     tracing::info!("stopped");
     Ok(())
 }

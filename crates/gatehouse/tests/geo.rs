@@ -13,7 +13,7 @@ use mmdb_writer::{Value as Mmdb, Writer};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use support::*;
@@ -902,8 +902,9 @@ fn database_reload_while_serving_flips_the_answer() {
 
     // A viewer hammering the edge (sequential requests on new connections) during the swap.
     let stop = Arc::new(AtomicBool::new(false));
+    let done = Arc::new(AtomicUsize::new(0));
     let hammer = {
-        let (edge, stop) = (edge.clone(), stop.clone());
+        let (edge, stop, done) = (edge.clone(), stop.clone(), done.clone());
         std::thread::spawn(move || {
             let addr = edge.gh.http.unwrap();
             let mut statuses = Vec::new();
@@ -918,12 +919,17 @@ fn database_reload_while_serving_flips_the_answer() {
                     Duration::from_secs(20),
                 );
                 statuses.push(r.status);
+                done.fetch_add(1, Ordering::SeqCst);
                 std::thread::sleep(Duration::from_millis(10));
             }
             statuses
         })
     };
-    std::thread::sleep(Duration::from_millis(300));
+    wait_for(
+        Duration::from_secs(20),
+        "the viewer's first requests",
+        || done.load(Ordering::SeqCst) >= 3,
+    );
     edge.cfg.replace_file("geo.mmdb", &moving_db("US"));
     wait_for(
         Duration::from_secs(10),
@@ -935,7 +941,12 @@ fn database_reload_while_serving_flips_the_answer() {
         assert_geo_page(&edge.from("81.2.69.160", "/x"));
         assert_geo_page(&edge.from("2001:db8::1", "/x"));
     }
-    std::thread::sleep(Duration::from_millis(300));
+    let seen = done.load(Ordering::SeqCst);
+    wait_for(
+        Duration::from_secs(20),
+        "the viewer's last requests",
+        || done.load(Ordering::SeqCst) >= seen + 3,
+    );
     stop.store(true, Ordering::Relaxed);
     let statuses = hammer.join().expect("the hammering thread panicked");
     assert!(

@@ -13,6 +13,8 @@ pub enum EdgeBody {
     Full(Option<Bytes>),
     /// The origin's body, streamed with its read timeout.
     Origin(Pin<Box<TimedBody>>),
+    /// Another body whose end writes the access-log record.
+    Logged(Pin<Box<crate::log::LoggedBody>>),
 }
 
 impl EdgeBody {
@@ -42,6 +44,7 @@ impl Body for EdgeBody {
                     .map(|b| Ok(Frame::data(b))),
             ),
             EdgeBody::Origin(o) => o.as_mut().poll_frame(cx),
+            EdgeBody::Logged(l) => l.as_mut().poll_frame(cx),
         }
     }
 
@@ -49,6 +52,7 @@ impl Body for EdgeBody {
         match self {
             EdgeBody::Full(b) => b.as_ref().is_none_or(|b| b.is_empty()),
             EdgeBody::Origin(o) => o.is_end_stream(),
+            EdgeBody::Logged(l) => l.is_end_stream(),
         }
     }
 
@@ -56,6 +60,7 @@ impl Body for EdgeBody {
         match self {
             EdgeBody::Full(b) => SizeHint::with_exact(b.as_ref().map_or(0, |b| b.len() as u64)),
             EdgeBody::Origin(o) => o.size_hint(),
+            EdgeBody::Logged(l) => l.size_hint(),
         }
     }
 }

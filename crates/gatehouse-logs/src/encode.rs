@@ -1,0 +1,65 @@
+//! The URL-encoding of standard log values (`cloudfront.md` §2.1): bytes 0–32, 127–255 and
+//! `< > " # % { } | \ ^ ~ [ ] ` ' ` are written as `%XX`; everything else as is.
+
+/// Whether `b` must be escaped.
+#[inline]
+pub fn needs_escape(b: u8) -> bool {
+    b <= 32 || b >= 127 || b"<>\"#%{}|\\^~[]`'".contains(&b)
+}
+
+/// Appends `raw`, escaped, to `out`; an empty value is written as `-`.
+pub fn push_field(out: &mut Vec<u8>, raw: &[u8]) {
+    if raw.is_empty() {
+        out.push(b'-');
+        return;
+    }
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut start = 0;
+    for (i, &b) in raw.iter().enumerate() {
+        if needs_escape(b) {
+            out.extend_from_slice(&raw[start..i]);
+            out.extend_from_slice(&[b'%', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]);
+            start = i + 1;
+        }
+    }
+    out.extend_from_slice(&raw[start..]);
+}
+
+/// Decodes `%XX` escapes (lenient: a `%` not followed by two hex digits stays).
+pub fn decode(s: &str) -> std::borrow::Cow<'_, [u8]> {
+    let b = s.as_bytes();
+    if !b.contains(&b'%') {
+        return std::borrow::Cow::Borrowed(b);
+    }
+    let hex = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
+                out.push(h << 4 | l);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documented_example() {
+        let mut out = Vec::new();
+        push_field(&mut out, b"Mozilla/5.0 (Windows NT 10.0; Win64; x64)\tA~B");
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "Mozilla/5.0%20(Windows%20NT%2010.0;%20Win64;%20x64)%09A%7EB"
+        );
+        assert_eq!(decode("a%20b%7E%zz").as_ref(), b"a b~%zz");
+    }
+}

@@ -20,6 +20,7 @@
 
 pub mod checks;
 pub mod log;
+pub mod metrics;
 pub mod pipeline;
 pub mod response;
 pub mod routing;
@@ -46,6 +47,7 @@ pub struct Edge {
     idle_timeout: Duration,
     drain_timeout: Duration,
     logs: Option<Arc<gatehouse_logs::LogSink>>,
+    metrics: Arc<metrics::Metrics>,
 }
 
 impl Edge {
@@ -56,7 +58,8 @@ impl Edge {
             rand::rng().fill_bytes(&mut b);
             b.iter().map(|x| format!("{x:02x}")).collect()
         });
-        let state = EdgeState::build(config, &host_id)?;
+        let metrics = Arc::new(metrics::Metrics::default());
+        let state = EdgeState::build(config, &host_id, &metrics)?;
         let e = &config.settings.edge;
         let l = &config.settings.logs;
         let logs = match &l.directory {
@@ -84,12 +87,19 @@ impl Edge {
             idle_timeout: Duration::from_secs(e.idle_timeout_secs.max(1)),
             drain_timeout: Duration::from_secs(e.drain_timeout_secs),
             logs,
+            metrics,
         }))
     }
 
     /// The access-log writer, when `[logs] directory` is set.
     pub fn logs(&self) -> Option<&Arc<gatehouse_logs::LogSink>> {
         self.logs.as_ref()
+    }
+
+    /// The Prometheus text of `/metrics`.
+    pub fn render_metrics(&self) -> String {
+        self.metrics
+            .render(self.logs.as_ref().map(|l| l.counters()))
     }
 
     /// Writes every queued log record and closes the log files (after draining).
@@ -107,7 +117,7 @@ impl Edge {
     /// Replaces the configuration. On error nothing changes. Listeners and timeouts are kept
     /// from the start; everything else (distributions, certificates, origins) is swapped.
     pub fn reload(&self, config: &Config) -> Result<(), StateError> {
-        let state = EdgeState::build(config, &self.host_id)?;
+        let state = EdgeState::build(config, &self.host_id, &self.metrics)?;
         self.state.store(Arc::new(state));
         Ok(())
     }
@@ -132,15 +142,25 @@ pub struct Listeners {
     pub http: Vec<TcpListener>,
     /// HTTPS listeners.
     pub https: Vec<TcpListener>,
+    /// The admin listener (`/metrics`).
+    pub admin: Option<TcpListener>,
 }
 
 impl Listeners {
     /// Binds every address of `[listen]`.
-    pub async fn bind(http: &[SocketAddr], https: &[SocketAddr]) -> std::io::Result<Self> {
+    pub async fn bind(
+        http: &[SocketAddr],
+        https: &[SocketAddr],
+        admin: Option<SocketAddr>,
+    ) -> std::io::Result<Self> {
         let mut l = Listeners {
             http: Vec::new(),
             https: Vec::new(),
+            admin: None,
         };
+        if let Some(a) = admin {
+            l.admin = Some(bind(a).await?);
+        }
         for a in http {
             l.http.push(bind(*a).await?);
         }
@@ -163,6 +183,9 @@ impl Listeners {
                 v.push(("https", a));
             }
         }
+        if let Some(Ok(a)) = self.admin.as_ref().map(|l| l.local_addr()) {
+            v.push(("admin", a));
+        }
         v
     }
 }
@@ -184,6 +207,13 @@ pub async fn serve(edge: Arc<Edge>, listeners: Listeners, shutdown: impl Future<
         Some(TlsAcceptor::from(viewer::tls::server_config(edge.clone())))
     };
     let mut loops = Vec::new();
+    if let Some(admin) = listeners.admin {
+        loops.push(tokio::spawn(metrics_server(
+            edge.clone(),
+            admin,
+            stop_rx.clone(),
+        )));
+    }
     let all = listeners
         .http
         .into_iter()
@@ -216,5 +246,51 @@ pub async fn serve(edge: Arc<Edge>, listeners: Listeners, shutdown: impl Future<
         .is_err()
     {
         tracing::warn!("drain timeout reached; closing remaining connections");
+    }
+}
+
+/// Serves `GET /metrics` on the admin listener until `stop` fires.
+async fn metrics_server(
+    edge: Arc<Edge>,
+    listener: TcpListener,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        let (tcp, _) = tokio::select! {
+            a = listener.accept() => match a {
+                Ok(x) => x,
+                Err(_) => continue,
+            },
+            _ = stop.changed() => break,
+        };
+        let edge = edge.clone();
+        tokio::spawn(async move {
+            let svc =
+                hyper::service::service_fn(move |req: http::Request<hyper::body::Incoming>| {
+                    let edge = edge.clone();
+                    async move {
+                        let (status, body) = if req.uri().path() == "/metrics" {
+                            (http::StatusCode::OK, edge.render_metrics())
+                        } else {
+                            (
+                                http::StatusCode::NOT_FOUND,
+                                "not found; see /metrics\n".to_string(),
+                            )
+                        };
+                        let mut resp = http::Response::new(http_body_util::Full::new(
+                            bytes::Bytes::from(body),
+                        ));
+                        *resp.status_mut() = status;
+                        resp.headers_mut().insert(
+                            http::header::CONTENT_TYPE,
+                            http::HeaderValue::from_static("text/plain; version=0.0.4"),
+                        );
+                        Ok::<_, std::convert::Infallible>(resp)
+                    }
+                });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(hyper_util::rt::TokioIo::new(tcp), svc)
+                .await;
+        });
     }
 }

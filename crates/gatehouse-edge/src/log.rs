@@ -304,10 +304,22 @@ pub struct AbandonGuard<'a> {
     pub state: &'a EdgeState,
     /// What is known so far.
     pub outcome: Outcome,
+    /// Set once the response is ready; a guard dropped before that was abandoned.
+    pub answered: bool,
 }
 
 impl Drop for AbandonGuard<'_> {
     fn drop(&mut self) {
+        if self.answered {
+            return;
+        }
+        if let Some(d) = self
+            .outcome
+            .dist
+            .and_then(|i| self.state.distributions.get(i))
+        {
+            d.metrics.request(0, self.outcome.cause);
+        }
         if let Some(p) = self.pending.take() {
             p.abandoned(self.state, &self.outcome);
         }

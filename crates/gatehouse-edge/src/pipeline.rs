@@ -51,6 +51,7 @@ pub async fn service(
         }),
         state: &state,
         outcome: Outcome::default(),
+        answered: false,
     };
     let result = AssertUnwindSafe(handle(&state, &conn, &request_id, req, &mut guard.outcome))
         .catch_unwind()
@@ -69,6 +70,10 @@ pub async fn service(
             response::generated(&d, &rcx(&state, &request_id, http1))
         }
     };
+    if let Some(d) = guard.outcome.dist.and_then(|i| state.distributions.get(i)) {
+        d.metrics
+            .request(resp.status().as_u16(), guard.outcome.cause);
+    }
     Ok(match guard.pending.take() {
         Some(p) => p.finish(&state, &guard.outcome, resp),
         None => resp,
@@ -353,7 +358,10 @@ async fn fetch(
     // The viewer's head (moved, not copied) stays for a custom error page fetch.
     let head = Request::from_parts(parts, ());
     let strip_set_cookie = fwd.cookies == CookieForward::None;
-    match origin.send(oreq, get_or_head).await {
+    let sent = std::time::Instant::now();
+    let result = origin.send(oreq, get_or_head).await;
+    dist.metrics.origin_latency(sent.elapsed());
+    match result {
         Ok(resp) => {
             let http1 = head.version() < Version::HTTP_2;
             Ok((

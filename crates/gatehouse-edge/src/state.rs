@@ -163,6 +163,8 @@ pub struct Distribution {
     pub geo: GeoRule,
     /// `Logging` settings for access logs.
     pub log: Arc<gatehouse_logs::DistLog>,
+    /// Request and origin-latency counters (kept across reloads).
+    pub metrics: Arc<crate::metrics::DistMetrics>,
 }
 
 /// A distribution's geo restriction, compiled.
@@ -357,7 +359,11 @@ fn open_geo(config: &Config) -> Result<Arc<GeoDb>, StateError> {
 
 impl EdgeState {
     /// Compiles `config`. `host_id` is the 32-hex edge id used in `Via`.
-    pub fn build(config: &Config, host_id: &str) -> Result<Self, StateError> {
+    pub fn build(
+        config: &Config,
+        host_id: &str,
+        metrics: &crate::metrics::Metrics,
+    ) -> Result<Self, StateError> {
         let s = &config.settings;
         let certs = Arc::new(CertStore::load(config)?);
         let env = OriginEnv::new(
@@ -430,6 +436,7 @@ impl EdgeState {
                 default_root_object: (!c.default_root_object.is_empty())
                     .then(|| format!("/{}", c.default_root_object)),
                 geo: GeoRule::compile(c.restrictions.as_ref()),
+                metrics: metrics.distribution(&d.id),
                 log: Arc::new(gatehouse_logs::DistLog {
                     id: Arc::from(d.id.as_str()),
                     domain: Arc::from(d.domain_name.as_str()),

@@ -33,6 +33,18 @@ pub struct Settings {
     /// Access logs.
     #[serde(default)]
     pub logs: Logs,
+    /// The admin listener (`/metrics`).
+    #[serde(default)]
+    pub admin: Admin,
+}
+
+/// `[admin]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Admin {
+    /// Address of the admin listener serving `/metrics` (absent = none). Never a viewer port.
+    #[serde(default)]
+    pub listen: Option<SocketAddr>,
 }
 
 /// `[logs]`: where access logs go. Read at start only.

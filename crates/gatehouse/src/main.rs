@@ -141,7 +141,7 @@ async fn serve(
     let config = gatehouse_model::load_dir(&dir).map_err(|e| anyhow::anyhow!("{e}"))?;
     let edge = Edge::new(&config).context("loading the configuration")?;
     let s = &config.settings;
-    let listeners = Listeners::bind(&s.listen.http, &s.listen.https).await?;
+    let listeners = Listeners::bind(&s.listen.http, &s.listen.https, s.admin.listen).await?;
     let addrs = listeners.addresses();
     // Signal handlers exist before anyone is told we listen, so an early signal is handled.
     let shutdown = shutdown_signal()?;

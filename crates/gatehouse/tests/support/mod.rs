@@ -189,6 +189,8 @@ pub struct Gatehouse {
     pub http: Option<SocketAddr>,
     /// First HTTPS listener.
     pub https: Option<SocketAddr>,
+    /// The admin (`/metrics`) listener, if configured.
+    pub admin: Option<SocketAddr>,
     stderr_path: PathBuf,
     _logs: tempfile::TempDir,
 }
@@ -228,7 +230,7 @@ impl Gatehouse {
                 }
             }
         });
-        let (mut http, mut https) = (None, None);
+        let (mut http, mut https, mut admin) = (None, None, None);
         let deadline = Instant::now() + Duration::from_secs(20);
         let mut seen = Vec::new();
         while Instant::now() < deadline {
@@ -236,6 +238,8 @@ impl Gatehouse {
                 Ok(line) => {
                     if let Some(a) = line.strip_prefix("gatehouse: listening http ") {
                         http.get_or_insert(a.parse().unwrap());
+                    } else if let Some(a) = line.strip_prefix("gatehouse: listening admin ") {
+                        admin.get_or_insert(a.parse().unwrap());
                     } else if let Some(a) = line.strip_prefix("gatehouse: listening https ") {
                         https.get_or_insert(a.parse().unwrap());
                     }
@@ -262,6 +266,7 @@ impl Gatehouse {
             child: Some(child),
             http,
             https,
+            admin,
             stderr_path,
             _logs: logs,
         }

@@ -1,6 +1,7 @@
 //! `gatehouse`: the command line. `serve` runs the edge, `check` validates a config directory.
 
 mod demo;
+mod doctor;
 mod sign;
 
 use anyhow::{Context, Result};
@@ -46,6 +47,10 @@ enum Command {
     /// Sign URLs and cookies as CloudFront checks them (like `aws cloudfront sign`).
     #[command(subcommand)]
     Sign(sign::SignCommand),
+    /// Why did CloudFront (or Gatehouse) answer 403? Explain a response, probe a URL, read
+    /// access logs, or check a config.
+    #[command(subcommand)]
+    Doctor(doctor::DoctorCommand),
 }
 
 fn main() -> ExitCode {
@@ -60,6 +65,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check { config } => return check(&config),
         Command::Sign(cmd) => sign::run(cmd),
+        Command::Doctor(cmd) => doctor::run(cmd),
         Command::Serve {
             config,
             watch,

@@ -1,0 +1,480 @@
+//! `gatehouse doctor`: explain, probe, logs and config — the cause of a 403 and its fix.
+
+use anyhow::{bail, Context, Result};
+use clap::{Subcommand, ValueEnum};
+use gatehouse_doctor::advice::{self, RequestFacts};
+use gatehouse_doctor::{classify, logs, report, Evidence};
+use gatehouse_model::{Cause, Config};
+use http_body_util::{BodyExt, Empty};
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Output formats.
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Format {
+    /// Human text.
+    Text,
+    /// JSON with the catalogue ids.
+    Json,
+    /// A self-contained HTML page with charts (`doctor logs` only).
+    Html,
+}
+
+/// `gatehouse doctor …`.
+#[derive(Subcommand)]
+pub enum DoctorCommand {
+    /// Name the cause of a response someone saw: paste `curl -i` output, an XML or HTML body,
+    /// the page as a browser shows it, or an access-log line (standard or JSON).
+    Explain {
+        /// HTTP status, if not in the pasted text.
+        #[arg(long)]
+        status: Option<u16>,
+        /// File with the response or page text (`-` for standard input).
+        #[arg(long)]
+        body_file: Option<PathBuf>,
+        /// A response header `Name: value` (repeatable).
+        #[arg(long = "header")]
+        headers: Vec<String>,
+        /// An access-log line.
+        #[arg(long)]
+        log_line: Option<String>,
+        /// The request URL, for fixes against the config.
+        #[arg(long)]
+        url: Option<String>,
+        /// Config directory, for fixes against it.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// Make the request (HTTP/1.1 or HTTP/2) and name the cause of the answer.
+    Probe {
+        /// The URL.
+        url: String,
+        /// Config directory, for fixes against it.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// `HOST:PORT:ADDR`, like curl's.
+        #[arg(long)]
+        resolve: Option<String>,
+        /// A request header `Name: value` (repeatable).
+        #[arg(long = "header", short = 'H')]
+        headers: Vec<String>,
+        /// Method.
+        #[arg(long, short = 'X', default_value = "GET")]
+        method: String,
+        /// Use HTTP/2 (ALPN on https, prior knowledge on http).
+        #[arg(long)]
+        http2: bool,
+        /// Do not verify the server certificate.
+        #[arg(long, short = 'k')]
+        insecure: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// Read access logs (standard — ours or CloudFront's — or Gatehouse JSON; gzip or plain)
+    /// and group 403s and 5xx by cause.
+    Logs {
+        /// Log files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Config directory, for fixes against it.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// The full story of one request id.
+        #[arg(long)]
+        request_id: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// Static reasons a request would be refused: which behaviour a path hits and what it
+    /// demands; whether a hostname is an alias.
+    Config {
+        /// Config directory.
+        dir: PathBuf,
+        /// A hostname to check.
+        #[arg(long)]
+        host: Option<String>,
+        /// A path to check.
+        #[arg(long)]
+        path: Option<String>,
+    },
+}
+
+fn load(cfg: &Option<PathBuf>) -> Result<Option<Config>> {
+    cfg.as_ref()
+        .map(|d| gatehouse_model::load_dir(d).map_err(|e| anyhow::anyhow!("{e}")))
+        .transpose()
+}
+
+fn facts_from_url(url: Option<&str>, method: Option<&str>) -> RequestFacts {
+    let Some(uri) = url.and_then(|u| u.parse::<http::Uri>().ok()) else {
+        return RequestFacts::default();
+    };
+    RequestFacts {
+        host: uri.host().map(str::to_ascii_lowercase),
+        path: Some(uri.path().to_string()),
+        method: method.map(str::to_string),
+    }
+}
+
+fn print(d: &classify::Diagnosis, cfg: Option<&Config>, facts: &RequestFacts, format: Format) {
+    let fix = |c: Cause| advice::fix(c, cfg, facts);
+    match format {
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&report::diagnosis_json(d, &fix)).unwrap_or_default()
+        ),
+        _ => print!("{}", report::diagnosis_text(d, &fix)),
+    }
+}
+
+/// Runs a doctor command; the exit code is 0 when a cause was named.
+pub fn run(cmd: DoctorCommand) -> Result<()> {
+    match cmd {
+        DoctorCommand::Explain {
+            status,
+            body_file,
+            headers,
+            log_line,
+            url,
+            config,
+            format,
+        } => {
+            let cfg = load(&config)?;
+            let facts = facts_from_url(url.as_deref(), None);
+            let d = if let Some(line) = log_line {
+                gatehouse_doctor::explain(&line)
+            } else {
+                let text = match body_file.as_deref() {
+                    Some(p) if p.as_os_str() == "-" => {
+                        let mut s = String::new();
+                        std::io::stdin().read_to_string(&mut s)?;
+                        s
+                    }
+                    Some(p) => std::fs::read_to_string(p)
+                        .with_context(|| format!("reading {}", p.display()))?,
+                    None => String::new(),
+                };
+                if headers.is_empty() && status.is_none() {
+                    gatehouse_doctor::explain(&text)
+                } else {
+                    let mut e = Evidence::parse(&text);
+                    if status.is_some() {
+                        e.status = status;
+                    }
+                    for h in &headers {
+                        if let Some((k, v)) = h.split_once(':') {
+                            e.header(k.trim(), v.trim());
+                        }
+                    }
+                    classify::from_response(&e)
+                }
+            };
+            print(&d, cfg.as_ref(), &facts, format);
+            Ok(())
+        }
+        DoctorCommand::Probe {
+            url,
+            config,
+            resolve,
+            headers,
+            method,
+            http2,
+            insecure,
+            format,
+        } => {
+            let cfg = load(&config)?;
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            let e = rt.block_on(probe(
+                &url,
+                resolve.as_deref(),
+                &headers,
+                &method,
+                http2,
+                insecure,
+            ))?;
+            let d = classify::from_response(&e);
+            let facts = facts_from_url(Some(&url), Some(&method));
+            if format == Format::Text {
+                println!(
+                    "{} {url} → {}",
+                    method,
+                    e.status.map_or("-".into(), |s| s.to_string())
+                );
+            }
+            print(&d, cfg.as_ref(), &facts, format);
+            Ok(())
+        }
+        DoctorCommand::Logs {
+            files,
+            config,
+            request_id,
+            format,
+        } => {
+            let cfg = load(&config)?;
+            let s = logs::analyze(&files, request_id.as_deref());
+            let fix = |id: &str| match Cause::from_id(id) {
+                Some(c) => advice::fix(c, cfg.as_ref(), &RequestFacts::default()),
+                None => "no known cause".to_string(),
+            };
+            match format {
+                Format::Text => print!("{}", report::logs_text(&s, &fix)),
+                Format::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&report::logs_json(&s, &fix))?
+                ),
+                Format::Html => print!("{}", report::logs_html(&s, &fix)),
+            }
+            Ok(())
+        }
+        DoctorCommand::Config { dir, host, path } => {
+            let cfg = gatehouse_model::load_dir(&dir).map_err(|e| anyhow::anyhow!("{e}"))?;
+            config_report(&cfg, host.as_deref(), path.as_deref());
+            Ok(())
+        }
+    }
+}
+
+fn config_report(cfg: &Config, host: Option<&str>, path: Option<&str>) {
+    if let Some(h) = host {
+        let h = h.to_ascii_lowercase();
+        match advice::distribution_for(cfg, &h) {
+            Some(d) if !d.config.enabled => println!("{h}: distribution {} owns it but is disabled (Enabled: false) → 403 distribution-disabled", d.id),
+            Some(d) => println!("{h}: served by distribution {} ({})", d.id, d.file.display()),
+            None => println!(
+                "{h}: no distribution has it as an alias → 403 alias-not-configured. Fix: {}",
+                advice::fix(Cause::AliasNotConfigured, Some(cfg), &RequestFacts { host: Some(h.clone()), ..Default::default() })
+            ),
+        }
+    }
+    for d in &cfg.distributions {
+        if let Some(h) = host {
+            if advice::distribution_for(cfg, &h.to_ascii_lowercase()).map(|x| &x.id) != Some(&d.id)
+            {
+                continue;
+            }
+        }
+        println!(
+            "\n{} ({}) aliases [{}]{}",
+            d.id,
+            d.domain_name,
+            d.config.aliases.items.join(", "),
+            if d.config.enabled { "" } else { " DISABLED" }
+        );
+        if let Some(g) = d.config.restrictions.as_ref().map(|r| &r.geo_restriction) {
+            use gatehouse_model::aws::distribution::GeoRestrictionType as T;
+            if g.restriction_type != T::None {
+                println!(
+                    "  geo: {:?} [{}] → other countries get 403 geo-blocked",
+                    g.restriction_type,
+                    g.items.join(", ")
+                );
+            }
+        }
+        let behaviors = std::iter::once(&d.config.default_cache_behavior)
+            .chain(d.config.cache_behaviors.items.iter());
+        for b in behaviors {
+            if let Some(p) = path {
+                let (hit, _) = advice::behavior_for(d, p);
+                if !std::ptr::eq(hit, b) {
+                    continue;
+                }
+                println!(
+                    "  path {p} hits behavior `{}`",
+                    b.path_pattern.as_deref().unwrap_or("* (default)")
+                );
+            }
+            let pattern = b.path_pattern.as_deref().unwrap_or("* (default)");
+            let methods: Vec<&str> = b
+                .allowed_methods
+                .as_ref()
+                .map(|a| a.items.iter().map(|m| m.as_str()).collect())
+                .unwrap_or_else(|| vec!["GET", "HEAD"]);
+            let mut notes = vec![
+                format!("{:?}", b.viewer_protocol_policy),
+                format!("methods [{}]", methods.join(", ")),
+                format!("origin {}", b.target_origin_id),
+            ];
+            if let Some(t) = b.trusted_key_groups.as_ref().filter(|t| t.enabled) {
+                let known: Vec<&String> = t
+                    .items
+                    .iter()
+                    .filter(|g| {
+                        cfg.key_groups
+                            .iter()
+                            .any(|k| &k.id == *g && !k.items.is_empty())
+                    })
+                    .collect();
+                notes.push(format!(
+                    "signed URLs/cookies required (key groups [{}]{})",
+                    t.items.join(", "),
+                    if known.len() < t.items.len() {
+                        "; some have no keys: every request refused"
+                    } else {
+                        ""
+                    }
+                ));
+            }
+            println!("  behavior `{pattern}`: {}", notes.join("; "));
+        }
+    }
+}
+
+/// No verification (`--insecure`).
+#[derive(Debug)]
+struct NoVerify(Arc<rustls::crypto::CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for NoVerify {
+    fn verify_server_cert(
+        &self,
+        _: &rustls_pki_types::CertificateDer<'_>,
+        _: &[rustls_pki_types::CertificateDer<'_>],
+        _: &rustls_pki_types::ServerName<'_>,
+        _: &[u8],
+        _: rustls_pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+    fn verify_tls12_signature(
+        &self,
+        m: &[u8],
+        c: &rustls_pki_types::CertificateDer<'_>,
+        d: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(m, c, d, &self.0.signature_verification_algorithms)
+    }
+    fn verify_tls13_signature(
+        &self,
+        m: &[u8],
+        c: &rustls_pki_types::CertificateDer<'_>,
+        d: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(m, c, d, &self.0.signature_verification_algorithms)
+    }
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+async fn probe(
+    url: &str,
+    resolve: Option<&str>,
+    headers: &[String],
+    method: &str,
+    http2: bool,
+    insecure: bool,
+) -> Result<Evidence> {
+    let uri: http::Uri = url.parse().with_context(|| format!("{url} is not a URL"))?;
+    let https = uri.scheme_str() == Some("https");
+    let host = uri.host().context("the URL has no host")?.to_string();
+    let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
+    let addr: std::net::SocketAddr = match resolve {
+        Some(r) => {
+            let mut p = r.splitn(3, ':');
+            let (h, pt, a) = (p.next(), p.next(), p.next());
+            match (h, pt.and_then(|x| x.parse::<u16>().ok()), a) {
+                (Some(h), Some(pt), Some(a)) if h.eq_ignore_ascii_case(&host) && pt == port => {
+                    format!("{}:{port}", a.trim_start_matches('[').trim_end_matches(']'))
+                        .parse()
+                        .or_else(|_| format!("[{a}]:{port}").parse())?
+                }
+                _ => bail!("--resolve {r}: expected {host}:{port}:ADDRESS"),
+            }
+        }
+        None => tokio::net::lookup_host((host.as_str(), port))
+            .await?
+            .next()
+            .context("no address")?,
+    };
+    let tcp = tokio::net::TcpStream::connect(addr)
+        .await
+        .with_context(|| format!("connecting to {addr}"))?;
+    let mut req = http::Request::builder()
+        .method(method)
+        .uri(uri.path_and_query().map_or("/", |p| p.as_str()));
+    let authority = uri
+        .authority()
+        .map(|a| a.as_str().to_string())
+        .unwrap_or(host.clone());
+    if !http2 {
+        req = req.header(http::header::HOST, &authority);
+    } else {
+        req = req.uri(url);
+    }
+    req = req.header(http::header::USER_AGENT, "gatehouse-doctor");
+    for h in headers {
+        let (k, v) = h
+            .split_once(':')
+            .with_context(|| format!("--header {h:?}: expected Name: value"))?;
+        req = req.header(k.trim(), v.trim());
+    }
+    let req = req.body(Empty::<bytes::Bytes>::new())?;
+    let resp = if https {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()?;
+        let mut cfg = if insecure {
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(NoVerify(provider)))
+                .with_no_client_auth()
+        } else {
+            let mut roots = rustls::RootCertStore::empty();
+            roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+            builder.with_root_certificates(roots).with_no_client_auth()
+        };
+        cfg.alpn_protocols = if http2 {
+            vec![b"h2".to_vec()]
+        } else {
+            vec![b"http/1.1".to_vec()]
+        };
+        let name = rustls_pki_types::ServerName::try_from(host.clone())?;
+        let tls = tokio_rustls::TlsConnector::from(Arc::new(cfg))
+            .connect(name, tcp)
+            .await
+            .context("TLS handshake")?;
+        send(hyper_util::rt::TokioIo::new(tls), req, http2).await?
+    } else {
+        send(hyper_util::rt::TokioIo::new(tcp), req, http2).await?
+    };
+    let mut e = Evidence {
+        status: Some(resp.status().as_u16()),
+        ..Default::default()
+    };
+    for (k, v) in resp.headers() {
+        if let Ok(v) = v.to_str() {
+            e.header(k.as_str(), v);
+        }
+    }
+    let body = resp.into_body().collect().await?.to_bytes();
+    e.body = String::from_utf8_lossy(&body[..body.len().min(1 << 20)]).into_owned();
+    e.complete();
+    Ok(e)
+}
+
+async fn send<I>(
+    io: I,
+    req: http::Request<Empty<bytes::Bytes>>,
+    http2: bool,
+) -> Result<http::Response<hyper::body::Incoming>>
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    if http2 {
+        let (mut s, conn) =
+            hyper::client::conn::http2::handshake(hyper_util::rt::TokioExecutor::new(), io).await?;
+        tokio::spawn(conn);
+        Ok(s.send_request(req).await?)
+    } else {
+        let (mut s, conn) = hyper::client::conn::http1::handshake(io).await?;
+        tokio::spawn(conn);
+        Ok(s.send_request(req).await?)
+    }
+}

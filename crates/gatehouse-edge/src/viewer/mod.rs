@@ -137,28 +137,24 @@ async fn serve_connection(
         .keep_alive_interval(Some(edge.idle_timeout()))
         .keep_alive_timeout(Duration::from_secs(20))
         .max_concurrent_streams(128);
-    // Signalled by the service on every request; see `first_request_within`.
-    let started = Arc::new(Notify::new());
     match tls {
         None => {
-            let conn = Arc::new(Connection {
+            let conn = Connection {
                 peer,
                 source,
                 local,
                 https: false,
                 tls: None,
-            });
-            let first = started.clone();
-            let svc = service_fn(move |req| {
-                first.notify_one();
-                crate::pipeline::service(edge.clone(), conn.clone(), req)
-            });
-            let served = watcher.watch(
-                builder
-                    .serve_connection(TokioIo::new(tcp), svc)
-                    .into_owned(),
-            );
-            first_request_within(header_timeout, &started, served).await
+            };
+            serve_http(
+                TokioIo::new(tcp),
+                conn,
+                edge,
+                &builder,
+                watcher,
+                header_timeout,
+            )
+            .await
         }
         Some(acceptor) => {
             let stream = tokio::time::timeout(header_timeout, acceptor.accept(tcp))
@@ -176,7 +172,7 @@ async fn serve_connection(
                 .negotiated_cipher_suite()
                 .and_then(|c| c.suite().as_str())
                 .unwrap_or("-");
-            let conn = Arc::new(Connection {
+            let conn = Connection {
                 peer,
                 source,
                 local,
@@ -187,20 +183,42 @@ async fn serve_connection(
                     protocol,
                     cipher,
                 }),
-            });
-            let first = started.clone();
-            let svc = service_fn(move |req| {
-                first.notify_one();
-                crate::pipeline::service(edge.clone(), conn.clone(), req)
-            });
-            let served = watcher.watch(
-                builder
-                    .serve_connection(TokioIo::new(stream), svc)
-                    .into_owned(),
-            );
-            first_request_within(header_timeout, &started, served).await
+            };
+            serve_http(
+                TokioIo::new(stream),
+                conn,
+                edge,
+                &builder,
+                watcher,
+                header_timeout,
+            )
+            .await
         }
     }
+}
+
+/// Serves HTTP on an established (plain or TLS) connection through the pipeline.
+async fn serve_http<I>(
+    io: I,
+    conn: Connection,
+    edge: Arc<Edge>,
+    builder: &auto::Builder<TokioExecutor>,
+    watcher: Watcher,
+    header_timeout: Duration,
+) -> Result<(), BoxError>
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let conn = Arc::new(conn);
+    // Signalled by the service on every request; see `first_request_within`.
+    let started = Arc::new(Notify::new());
+    let first = started.clone();
+    let svc = service_fn(move |req| {
+        first.notify_one();
+        crate::pipeline::service(edge.clone(), conn.clone(), req)
+    });
+    let served = watcher.watch(builder.serve_connection(io, svc).into_owned());
+    first_request_within(header_timeout, &started, served).await
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;

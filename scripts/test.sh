@@ -3,7 +3,7 @@
 #
 #   ./scripts/test.sh
 #
-# Steps: install missing system tools the tests need (curl, openssl), then
+# Steps: install missing system tools the tests need (curl, openssl, goaccess…), then
 # rustfmt check, clippy (-D warnings), build of all targets, the test suite
 # (cargo-nextest, or `cargo test` when nextest is not installed) and doctests.
 # Safe to run from any directory; exits non-zero on the first failing step.
@@ -48,7 +48,7 @@ run_step() {
 
 # --- System packages -------------------------------------------------------
 # Command name -> Debian package providing it.
-declare -A NEEDED=([curl]=curl [openssl]=openssl [python3]=python3 [npm]=npm)
+declare -A NEEDED=([curl]=curl [openssl]=openssl [python3]=python3 [npm]=npm [goaccess]=goaccess)
 
 install_system_packages() {
     local missing=() cmd

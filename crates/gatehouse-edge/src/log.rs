@@ -88,13 +88,14 @@ impl Pending {
         request_id: &str,
     ) -> Self {
         let h = req.headers();
+        // `METHOD SP path SP HTTP/1.1 CRLF`, `name: value CRLF` per header, the final CRLF.
         let head: u64 = h
             .iter()
             .map(|(n, v)| (n.as_str().len() + v.len() + 4) as u64)
             .sum::<u64>()
             + (req.method().as_str().len()
                 + req.uri().path_and_query().map_or(1, |p| p.as_str().len())
-                + 12) as u64;
+                + 14) as u64;
         let body = h
             .get(http::header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
@@ -196,8 +197,16 @@ impl Pending {
             .get(http::header::CONTENT_RANGE)
             .and_then(|v| v.to_str().ok())
             .and_then(parse_content_range);
-        let head_bytes = 17
-            + 37
+        // As HTTP/1.1 puts it on the wire: `HTTP/1.1 200 OK CRLF`, the headers, the `Date`
+        // the server adds when the response has none, the final CRLF.
+        let status_line = 15 + resp.status().canonical_reason().map_or(0, str::len) as u64;
+        let date = if h.contains_key(http::header::DATE) {
+            0
+        } else {
+            37
+        };
+        let head_bytes = status_line
+            + date
             + h.iter()
                 .map(|(n, v)| (n.as_str().len() + v.len() + 4) as u64)
                 .sum::<u64>()

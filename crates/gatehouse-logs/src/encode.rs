@@ -7,10 +7,15 @@ pub fn needs_escape(b: u8) -> bool {
     b <= 32 || b >= 127 || b"<>\"#%{}|\\^~[]`'".contains(&b)
 }
 
-/// Appends `raw`, escaped, to `out`; an empty value is written as `-`.
+/// Appends `raw`, escaped, to `out`; an empty value is written as `-`, and a value that is
+/// itself `-` as `%2D` (so that it reads back as `-`, not as "no value").
 pub fn push_field(out: &mut Vec<u8>, raw: &[u8]) {
     if raw.is_empty() {
         out.push(b'-');
+        return;
+    }
+    if raw == b"-" {
+        out.extend_from_slice(b"%2D");
         return;
     }
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
@@ -61,5 +66,10 @@ mod tests {
             "Mozilla/5.0%20(Windows%20NT%2010.0;%20Win64;%20x64)%09A%7EB"
         );
         assert_eq!(decode("a%20b%7E%zz").as_ref(), b"a b~%zz");
+        let (mut empty, mut dash) = (Vec::new(), Vec::new());
+        push_field(&mut empty, b"");
+        push_field(&mut dash, b"-");
+        assert_eq!((&empty[..], &dash[..]), (&b"-"[..], &b"%2D"[..]));
+        assert_eq!(decode("%2D").as_ref(), b"-");
     }
 }

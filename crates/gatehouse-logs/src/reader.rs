@@ -114,6 +114,8 @@ pub struct StandardReader<R> {
     buf: Vec<u8>,
     ranges: Vec<(usize, usize)>,
     fields: Fields,
+    /// A read error ended the input (a truncated gzip file keeps failing): nothing follows.
+    failed: bool,
 }
 
 impl StandardReader<Box<dyn BufRead + Send>> {
@@ -138,6 +140,7 @@ impl<R: BufRead> StandardReader<R> {
             buf: Vec::with_capacity(1024),
             ranges: Vec::with_capacity(40),
             fields: Fields::new(FIELDS.iter().map(|s| s.to_string()).collect()),
+            failed: false,
         }
     }
 
@@ -149,15 +152,24 @@ impl<R: BufRead> StandardReader<R> {
         }
     }
 
-    /// The next data line, or a parse error for a bad one; `None` at the end.
+    /// The next data line, or a parse error for a bad one; `None` at the end. A read error
+    /// (e.g. a truncated gzip file) is reported once, on the line being read, and ends the
+    /// input.
     #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Option<Result<Line<'_>, ParseError>> {
         loop {
+            if self.failed {
+                return None;
+            }
             self.buf.clear();
             match self.input.read_until(b'\n', &mut self.buf) {
                 Ok(0) => return None,
                 Ok(_) => {}
-                Err(e) => return Some(Err(self.err(format!("read error: {e}")))),
+                Err(e) => {
+                    self.failed = true;
+                    self.number += 1;
+                    return Some(Err(self.err(format!("read error: {e}"))));
+                }
             }
             self.number += 1;
             while matches!(self.buf.last(), Some(b'\n' | b'\r')) {

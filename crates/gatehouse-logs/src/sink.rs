@@ -73,11 +73,17 @@ pub struct LogSink {
 }
 
 impl LogSink {
-    /// Starts the writer thread.
+    /// Starts the writer thread. A directory that cannot be created is reported (error log,
+    /// `errors` counter) but does not stop the start: the writer tries again for each record
+    /// and counts the ones it has to drop meanwhile. Only failing to start the thread is an
+    /// error.
     pub fn start(cfg: SinkConfig) -> std::io::Result<Self> {
-        std::fs::create_dir_all(&cfg.directory)?;
-        let (tx, rx) = mpsc::sync_channel(cfg.capacity.max(1));
         let counters = Arc::new(Counters::default());
+        if let Err(e) = std::fs::create_dir_all(&cfg.directory) {
+            counters.errors.fetch_add(1, Ordering::Relaxed);
+            tracing::error!(error = %e, directory = %cfg.directory.display(), "access log directory cannot be created; access log lines will be dropped until it can");
+        }
+        let (tx, rx) = mpsc::sync_channel(cfg.capacity.max(1));
         let c = counters.clone();
         let thread = std::thread::Builder::new()
             .name("gatehouse-log-writer".into())

@@ -84,7 +84,10 @@ class Handler(BaseHTTPRequestHandler):
         elif path == "/slow":
             ms = int(parse_qs(url.query).get("ms", ["1000"])[0])
             time.sleep(ms / 1000.0)
-            self._send(200, b"slow object")
+            try:
+                self._send(200, b"slow object")
+            except (BrokenPipeError, ConnectionResetError):  # the viewer or the edge left
+                self.close_connection = True
         elif path == "/close":
             self.close_connection = True
             try:
@@ -141,6 +144,8 @@ def main():
     ap.add_argument("--cert")
     ap.add_argument("--key")
     args = ap.parse_args()
+    # Room for many simultaneous connections (the default backlog of 5 drops SYNs under load).
+    ThreadingHTTPServer.request_queue_size = 256
     srv = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     srv.daemon_threads = True
     if args.cert:

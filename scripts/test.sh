@@ -3,7 +3,8 @@
 #
 #   ./scripts/test.sh
 #
-# Steps: install missing system tools the tests need (curl, openssl, goaccess…), then
+# Steps: install missing system tools the tests need (curl, openssl, goaccess, chromium for
+# the doctor's HTML report…), then
 # rustfmt check, clippy (-D warnings), build of all targets, the test suite
 # (cargo-nextest, or `cargo test` when nextest is not installed) and doctests.
 # Safe to run from any directory; exits non-zero on the first failing step.
@@ -48,7 +49,7 @@ run_step() {
 
 # --- System packages -------------------------------------------------------
 # Command name -> Debian package providing it.
-declare -A NEEDED=([curl]=curl [openssl]=openssl [python3]=python3 [npm]=npm [goaccess]=goaccess)
+declare -A NEEDED=([curl]=curl [openssl]=openssl [python3]=python3 [npm]=npm [goaccess]=goaccess [chromium]=chromium [gzip]=gzip)
 
 install_system_packages() {
     local missing=() cmd

@@ -58,6 +58,15 @@ pub fn fix(cause: Cause, cfg: Option<&Config>, req: &RequestFacts) -> String {
         if host.is_empty() {
             return generic;
         }
+        if let Some(d) = distribution_for(cfg, host) {
+            return format!(
+                "`{host}` is already an alias of {} ({}: {}.Aliases) in this config: if this config is the one deployed, the refusal is not a missing alias; check that DNS for `{host}` points at this distribution{}",
+                d.id,
+                d.file.display(),
+                d.json_root,
+                if d.config.enabled { "" } else { ", and note that the distribution is disabled (Enabled: false)" }
+            );
+        }
         // Suggest the distribution whose aliases share the longest suffix with the host.
         let best = cfg.distributions.iter().max_by_key(|d| {
             d.config
@@ -87,6 +96,12 @@ pub fn fix(cause: Cause, cfg: Option<&Config>, req: &RequestFacts) -> String {
     let where_ = format!("{} ({}: {bpath})", d.id, d.file.display());
     let pattern = b.path_pattern.as_deref().unwrap_or("* (default)");
     match cause {
+        Cause::DistributionDisabled => format!(
+            "set Enabled to true in {} ({}: {}.Enabled), then deploy it",
+            d.id,
+            d.file.display(),
+            d.json_root
+        ),
         Cause::HttpsOnly if b.viewer_protocol_policy == ViewerProtocolPolicy::HttpsOnly => format!(
             "behavior `{pattern}` of {where_} has ViewerProtocolPolicy https-only: request https://{host}{path}, or set it to redirect-to-https"
         ),
@@ -157,6 +172,91 @@ pub fn fix(cause: Cause, cfg: Option<&Config>, req: &RequestFacts) -> String {
         }
         _ => format!("{generic} (distribution {where_})"),
     }
+}
+
+/// Narrows the `Bad request.` family (missing alias, disabled distribution, https-only) with
+/// the config: whether the Host is an alias, its distribution enabled, the behaviour for the
+/// path https-only while the request was http.
+pub fn refine(d: &mut crate::Diagnosis, cfg: &Config, req: &RequestFacts, https: Option<bool>) {
+    use crate::Confidence;
+    let family = [
+        Cause::AliasNotConfigured,
+        Cause::DistributionDisabled,
+        Cause::HttpsOnly,
+    ];
+    let undecided = d.top().is_some_and(|t| t.confidence != Confidence::Certain)
+        && d.candidates.iter().any(|c| family.contains(&c.cause));
+    let Some(host) = req.host.as_deref().filter(|_| undecided) else {
+        return;
+    };
+    let Some(dist) = distribution_for(cfg, host) else {
+        d.promote(
+            Cause::AliasNotConfigured,
+            Confidence::Likely,
+            format!("config: no distribution has `{host}` as an alias or default domain"),
+        );
+        return;
+    };
+    if !dist.config.enabled {
+        d.promote(
+            Cause::DistributionDisabled,
+            Confidence::Likely,
+            format!(
+                "config: `{host}` is an alias of {}, which is disabled",
+                dist.id
+            ),
+        );
+        return;
+    }
+    let (b, json) = behavior_for(dist, req.path.as_deref().unwrap_or("/"));
+    if b.viewer_protocol_policy == ViewerProtocolPolicy::HttpsOnly && https == Some(false) {
+        d.promote(
+            Cause::HttpsOnly,
+            Confidence::Likely,
+            format!(
+                "config: the request was http and the behavior `{}` of {} ({json}) is https-only",
+                b.path_pattern.as_deref().unwrap_or("* (default)"),
+                dist.id
+            ),
+        );
+        return;
+    }
+    d.evidence.push(format!(
+        "config: `{host}` is an alias of {}, enabled, and its behavior for this path accepts this protocol",
+        dist.id
+    ));
+    d.candidates.retain(|c| !family.contains(&c.cause));
+}
+
+/// The public keys the behaviour serving `host` + `path` trusts (its key groups' keys), for
+/// checking a signed URL again; `None` when the behaviour does not restrict viewer access or
+/// the host is no alias.
+pub fn trusted_keys(
+    cfg: &Config,
+    host: &str,
+    path: &str,
+) -> Option<gatehouse_signed::verify::TrustedKeys> {
+    let d = distribution_for(cfg, host)?;
+    let (b, _) = behavior_for(d, path);
+    let groups = b.trusted_key_groups.as_ref().filter(|t| t.enabled)?;
+    let mut keys = std::collections::HashMap::new();
+    for g in cfg
+        .key_groups
+        .iter()
+        .filter(|g| groups.items.contains(&g.id))
+    {
+        for id in &g.items {
+            if let Some(k) = cfg.public_keys.iter().find(|k| &k.id == id) {
+                if let Ok(pk) = gatehouse_signed::PublicKey::from_pem(&k.encoded_key) {
+                    keys.insert(id.clone(), std::sync::Arc::new(pk));
+                }
+            }
+        }
+    }
+    Some(gatehouse_signed::verify::TrustedKeys::new(
+        keys,
+        groups.items.clone(),
+    ))
 }
 
 fn common_suffix_labels(a: &str, b: &str) -> usize {

@@ -59,7 +59,8 @@ pub enum DoctorCommand {
         /// `HOST:PORT:ADDR`, like curl's.
         #[arg(long)]
         resolve: Option<String>,
-        /// A request header `Name: value` (repeatable).
+        /// A request header `Name: value` (repeatable); it replaces the default of that name
+        /// (Host, User-Agent), and `Name:` without a value removes it, as with curl.
         #[arg(long = "header", short = 'H')]
         headers: Vec<String>,
         /// Method.
@@ -133,6 +134,47 @@ fn print(d: &classify::Diagnosis, cfg: Option<&Config>, facts: &RequestFacts, fo
     }
 }
 
+/// Narrows a diagnosis with what the caller knows besides the response: the URL (a signed URL's
+/// own policy, checked against `now` — the response's Date, else the clock — and, with a
+/// config, the behaviour's public keys) and the config (aliases, Enabled, viewer protocol).
+fn refine(
+    d: &mut classify::Diagnosis,
+    cfg: Option<&Config>,
+    url: Option<&str>,
+    facts: &RequestFacts,
+    headers: &[String],
+    date: Option<u64>,
+) {
+    let header = |name: &str| {
+        headers.iter().find_map(|h| {
+            let (k, v) = h.split_once(':')?;
+            (k.trim().eq_ignore_ascii_case(name) && !v.trim().is_empty()).then(|| v.trim())
+        })
+    };
+    if let Some(url) = url {
+        let now = date.unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |t| t.as_secs())
+        });
+        let viewer =
+            header("x-forwarded-for").and_then(|x| x.split(',').next_back()?.trim().parse().ok());
+        if let Some(mut req) = gatehouse_doctor::signed::SignedRequest::from_url(url, viewer, now) {
+            if let Some(h) = header("host") {
+                req.host = h.to_string();
+            }
+            let keys = cfg.zip(facts.host.as_deref()).and_then(|(c, h)| {
+                advice::trusted_keys(c, h, facts.path.as_deref().unwrap_or("/"))
+            });
+            gatehouse_doctor::signed::refine(d, &req, keys.as_ref());
+        }
+    }
+    if let Some(cfg) = cfg {
+        let https = url.map(|u| u.to_ascii_lowercase().starts_with("https://"));
+        advice::refine(d, cfg, facts, https);
+    }
+}
+
 /// Runs a doctor command; the exit code is 0 when a cause was named.
 pub fn run(cmd: DoctorCommand) -> Result<()> {
     match cmd {
@@ -147,7 +189,8 @@ pub fn run(cmd: DoctorCommand) -> Result<()> {
         } => {
             let cfg = load(&config)?;
             let facts = facts_from_url(url.as_deref(), None);
-            let d = if let Some(line) = log_line {
+            let mut date = None;
+            let mut d = if let Some(line) = log_line {
                 gatehouse_doctor::explain(&line)
             } else {
                 let text = match body_file.as_deref() {
@@ -160,6 +203,7 @@ pub fn run(cmd: DoctorCommand) -> Result<()> {
                         .with_context(|| format!("reading {}", p.display()))?,
                     None => String::new(),
                 };
+                date = Evidence::parse(&text).date_epoch();
                 if headers.is_empty() && status.is_none() {
                     gatehouse_doctor::explain(&text)
                 } else {
@@ -172,9 +216,11 @@ pub fn run(cmd: DoctorCommand) -> Result<()> {
                             e.header(k.trim(), v.trim());
                         }
                     }
+                    date = e.date_epoch().or(date);
                     classify::from_response(&e)
                 }
             };
+            refine(&mut d, cfg.as_ref(), url.as_deref(), &facts, &[], date);
             print(&d, cfg.as_ref(), &facts, format);
             Ok(())
         }
@@ -201,15 +247,42 @@ pub fn run(cmd: DoctorCommand) -> Result<()> {
                 insecure,
             ))?;
             let d = classify::from_response(&e);
-            let facts = facts_from_url(Some(&url), Some(&method));
-            if format == Format::Text {
-                println!(
-                    "{} {url} → {}",
-                    method,
-                    e.status.map_or("-".into(), |s| s.to_string())
-                );
+            let mut facts = facts_from_url(Some(&url), Some(&method));
+            // A Host given with --header is the one the edge saw.
+            if let Some(h) = headers.iter().find_map(|h| {
+                let (k, v) = h.split_once(':')?;
+                (k.trim().eq_ignore_ascii_case("host") && !v.trim().is_empty())
+                    .then(|| v.trim().to_ascii_lowercase())
+            }) {
+                facts.host = Some(strip_port(&h).to_string());
             }
-            print(&d, cfg.as_ref(), &facts, format);
+            let mut d = d;
+            refine(
+                &mut d,
+                cfg.as_ref(),
+                Some(&url),
+                &facts,
+                &headers,
+                e.date_epoch(),
+            );
+            match format {
+                Format::Json => {
+                    let fix = |c: Cause| advice::fix(c, cfg.as_ref(), &facts);
+                    let mut v = report::diagnosis_json(&d, &fix);
+                    v["url"] = url.clone().into();
+                    v["status"] = e.status.into();
+                    v["request_id"] = e.request_id.clone().into();
+                    println!("{}", serde_json::to_string_pretty(&v)?);
+                }
+                _ => {
+                    println!(
+                        "{} {url} → {}",
+                        method,
+                        e.status.map_or("-".into(), |s| s.to_string())
+                    );
+                    print(&d, cfg.as_ref(), &facts, format);
+                }
+            }
             Ok(())
         }
         DoctorCommand::Logs {
@@ -219,10 +292,45 @@ pub fn run(cmd: DoctorCommand) -> Result<()> {
             format,
         } => {
             let cfg = load(&config)?;
-            let s = logs::analyze(&files, request_id.as_deref());
-            let fix = |id: &str| match Cause::from_id(id) {
-                Some(c) => advice::fix(c, cfg.as_ref(), &RequestFacts::default()),
-                None => "no known cause".to_string(),
+            use std::io::IsTerminal as _;
+            let opts = logs::Options {
+                request_id: request_id.clone(),
+                progress: std::io::stderr()
+                    .is_terminal()
+                    .then_some(progress as fn(u64, u64)),
+                ..Default::default()
+            };
+            let s = logs::analyze_with(&files, &opts);
+            if opts.progress.is_some() {
+                eprint!("\r\x1b[K");
+            }
+            // Unreadable input goes to stderr whatever the format, so that the report on stdout
+            // stays valid JSON or HTML.
+            for p in &s.problems {
+                eprintln!("gatehouse doctor logs: {p}");
+            }
+            if s.bad_lines > 0 {
+                eprintln!(
+                    "gatehouse doctor logs: {} unreadable line(s) in all; the other {} line(s) were read",
+                    s.bad_lines, s.lines
+                );
+            }
+            if let Some(id) = &request_id {
+                if s.request.is_empty() {
+                    eprintln!("gatehouse doctor logs: no line with x-edge-request-id {id}");
+                }
+            }
+            let fix = |id: &str, host: Option<&str>, path: Option<&str>| match Cause::from_id(id) {
+                Some(c) => advice::fix(
+                    c,
+                    cfg.as_ref(),
+                    &RequestFacts {
+                        host: host.map(|h| strip_port(h).to_ascii_lowercase()),
+                        path: path.map(str::to_string),
+                        method: None,
+                    },
+                ),
+                None => "no known cause: look at the lines themselves (--request-id)".to_string(),
             };
             match format {
                 Format::Text => print!("{}", report::logs_text(&s, &fix)),
@@ -242,54 +350,93 @@ pub fn run(cmd: DoctorCommand) -> Result<()> {
     }
 }
 
+/// `host:port` → `host` (IPv6 literals in brackets keep their colons).
+fn strip_port(h: &str) -> &str {
+    if let Some(rest) = h.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or(h);
+    }
+    match h.rsplit_once(':') {
+        Some((a, p)) if !a.contains(':') && p.bytes().all(|b| b.is_ascii_digit()) => a,
+        _ => h,
+    }
+}
+
+/// The progress bar on a terminal: `reading logs  42% (1.2 GB of 2.9 GB)`.
+fn progress(read: u64, total: u64) {
+    let pct = (read * 100).checked_div(total).map_or(100, |p| p.min(100));
+    let gb = |b: u64| b as f64 / 1e9;
+    let bar: String = (0..30)
+        .map(|i| if i * 100 / 30 < pct { '#' } else { '.' })
+        .collect();
+    eprint!(
+        "\rreading logs [{bar}] {pct:3}% ({:.2} GB of {:.2} GB)",
+        gb(read),
+        gb(total)
+    );
+}
+
 fn config_report(cfg: &Config, host: Option<&str>, path: Option<&str>) {
-    if let Some(h) = host {
-        let h = h.to_ascii_lowercase();
-        match advice::distribution_for(cfg, &h) {
-            Some(d) if !d.config.enabled => println!("{h}: distribution {} owns it but is disabled (Enabled: false) → 403 distribution-disabled", d.id),
+    use gatehouse_model::aws::distribution::{GeoRestrictionType as T, ViewerProtocolPolicy as V};
+    let host = host.map(|h| strip_port(h).to_ascii_lowercase());
+    if let Some(h) = &host {
+        match advice::distribution_for(cfg, h) {
+            Some(d) if !d.config.enabled => println!(
+                "{h}: distribution {} owns it but is disabled ({}: {}.Enabled is false) → 403 distribution-disabled",
+                d.id,
+                d.file.display(),
+                d.json_root
+            ),
             Some(d) => println!("{h}: served by distribution {} ({})", d.id, d.file.display()),
             None => println!(
                 "{h}: no distribution has it as an alias → 403 alias-not-configured. Fix: {}",
-                advice::fix(Cause::AliasNotConfigured, Some(cfg), &RequestFacts { host: Some(h.clone()), ..Default::default() })
+                advice::fix(
+                    Cause::AliasNotConfigured,
+                    Some(cfg),
+                    &RequestFacts {
+                        host: Some(h.clone()),
+                        ..Default::default()
+                    }
+                )
             ),
         }
     }
     for d in &cfg.distributions {
-        if let Some(h) = host {
-            if advice::distribution_for(cfg, &h.to_ascii_lowercase()).map(|x| &x.id) != Some(&d.id)
-            {
+        if let Some(h) = &host {
+            if advice::distribution_for(cfg, h).map(|x| &x.id) != Some(&d.id) {
                 continue;
             }
         }
         println!(
-            "\n{} ({}) aliases [{}]{}",
+            "\n{} ({}) aliases [{}]{} — {}",
             d.id,
             d.domain_name,
             d.config.aliases.items.join(", "),
-            if d.config.enabled { "" } else { " DISABLED" }
+            if d.config.enabled { "" } else { " DISABLED" },
+            d.file.display()
         );
         if let Some(g) = d.config.restrictions.as_ref().map(|r| &r.geo_restriction) {
-            use gatehouse_model::aws::distribution::GeoRestrictionType as T;
             if g.restriction_type != T::None {
                 println!(
-                    "  geo: {:?} [{}] → other countries get 403 geo-blocked",
-                    g.restriction_type,
-                    g.items.join(", ")
+                    "  geo restriction ({}.Restrictions.GeoRestriction): {} [{}] → {} get 403 geo-blocked",
+                    d.json_root,
+                    if g.restriction_type == T::Whitelist { "whitelist" } else { "blacklist" },
+                    g.items.join(", "),
+                    if g.restriction_type == T::Whitelist { "other countries" } else { "these countries" }
                 );
             }
+        }
+        let hit = path.map(|p| advice::behavior_for(d, p));
+        if let (Some(p), Some((b, json))) = (path, &hit) {
+            println!(
+                "  path {p} hits behavior `{}` ({json})",
+                b.path_pattern.as_deref().unwrap_or("* (default)")
+            );
         }
         let behaviors = std::iter::once(&d.config.default_cache_behavior)
             .chain(d.config.cache_behaviors.items.iter());
         for b in behaviors {
-            if let Some(p) = path {
-                let (hit, _) = advice::behavior_for(d, p);
-                if !std::ptr::eq(hit, b) {
-                    continue;
-                }
-                println!(
-                    "  path {p} hits behavior `{}`",
-                    b.path_pattern.as_deref().unwrap_or("* (default)")
-                );
+            if hit.as_ref().is_some_and(|(h, _)| !std::ptr::eq(*h, b)) {
+                continue;
             }
             let pattern = b.path_pattern.as_deref().unwrap_or("* (default)");
             let methods: Vec<&str> = b
@@ -298,12 +445,32 @@ fn config_report(cfg: &Config, host: Option<&str>, path: Option<&str>) {
                 .map(|a| a.items.iter().map(|m| m.as_str()).collect())
                 .unwrap_or_else(|| vec!["GET", "HEAD"]);
             let mut notes = vec![
-                format!("{:?}", b.viewer_protocol_policy),
-                format!("methods [{}]", methods.join(", ")),
+                match b.viewer_protocol_policy {
+                    V::AllowAll => "http and https".to_string(),
+                    V::RedirectToHttps => {
+                        "redirect-to-https: http gets 301/307 redirect-to-https".to_string()
+                    }
+                    V::HttpsOnly => "https-only: http gets 403 https-only".to_string(),
+                },
+                format!(
+                    "methods [{}]{}",
+                    methods.join(", "),
+                    if methods.len() < 7 {
+                        ": others get 403 method-not-allowed"
+                    } else {
+                        ""
+                    }
+                ),
                 format!("origin {}", b.target_origin_id),
             ];
             if let Some(t) = b.trusted_key_groups.as_ref().filter(|t| t.enabled) {
-                let known: Vec<&String> = t
+                let keys: Vec<&String> = cfg
+                    .key_groups
+                    .iter()
+                    .filter(|g| t.items.contains(&g.id))
+                    .flat_map(|g| g.items.iter())
+                    .collect();
+                let known = t
                     .items
                     .iter()
                     .filter(|g| {
@@ -311,12 +478,13 @@ fn config_report(cfg: &Config, host: Option<&str>, path: Option<&str>) {
                             .iter()
                             .any(|k| &k.id == *g && !k.items.is_empty())
                     })
-                    .collect();
+                    .count();
                 notes.push(format!(
-                    "signed URLs/cookies required (key groups [{}]{})",
+                    "signed URLs or cookies required (key groups [{}], keys [{}]): without one 403 signed-missing-key{}",
                     t.items.join(", "),
-                    if known.len() < t.items.len() {
-                        "; some have no keys: every request refused"
+                    keys.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", "),
+                    if known < t.items.len() {
+                        "; some key groups have no keys: every request is refused"
                     } else {
                         ""
                     }
@@ -409,13 +577,26 @@ async fn probe(
         req = req.uri(url);
     }
     req = req.header(http::header::USER_AGENT, "gatehouse-doctor");
+    let mut req = req.body(Empty::<bytes::Bytes>::new())?;
+    // As curl: a header given replaces the default one of that name (Host, User-Agent), and
+    // `Name:` with no value removes it.
+    let mut given = std::collections::HashSet::new();
     for h in headers {
         let (k, v) = h
             .split_once(':')
             .with_context(|| format!("--header {h:?}: expected Name: value"))?;
-        req = req.header(k.trim(), v.trim());
+        let name = http::HeaderName::from_bytes(k.trim().as_bytes())
+            .with_context(|| format!("--header {h:?}: invalid name"))?;
+        if given.insert(name.clone()) {
+            req.headers_mut().remove(&name);
+        }
+        let v = v.trim();
+        if !v.is_empty() {
+            let value = http::HeaderValue::from_str(v)
+                .with_context(|| format!("--header {h:?}: invalid value"))?;
+            req.headers_mut().append(name, value);
+        }
     }
-    let req = req.body(Empty::<bytes::Bytes>::new())?;
     let resp = if https {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let builder = rustls::ClientConfig::builder_with_provider(provider.clone())

@@ -11,11 +11,13 @@
 #![warn(missing_docs)]
 
 pub mod advice;
+pub mod bucket_policy;
 pub mod classify;
 pub mod evidence;
 pub mod logs;
 pub mod report;
 pub mod signed;
+pub mod waf;
 
 pub use classify::{Candidate, Confidence, Diagnosis};
 pub use evidence::Evidence;

@@ -59,6 +59,8 @@ pub struct Group {
     pub time_taken_sum: f64,
     /// One request id, to look up.
     pub sample_request_id: String,
+    /// WAF terminating rules of these requests (from `--waf-logs`).
+    pub rules: HashMap<String, u64>,
 }
 
 /// The result of reading the logs.
@@ -349,6 +351,7 @@ struct RawGroup {
     user_agents: FxMap<Box<[u8]>, u64>,
     time_taken_ms: u64,
     sample_request_id: Vec<u8>,
+    rules: FxMap<Box<[u8]>, u64>,
 }
 
 fn bump(m: &mut FxMap<Box<[u8]>, u64>, k: &[u8], n: u64) {
@@ -383,6 +386,7 @@ impl RawGroup {
             (&mut self.ips, o.ips),
             (&mut self.hosts, o.hosts),
             (&mut self.user_agents, o.user_agents),
+            (&mut self.rules, o.rules),
         ] {
             for (k, v) in n {
                 bump(m, &k, v);
@@ -433,6 +437,7 @@ impl RawGroup {
             user_agents: decode(self.user_agents),
             time_taken_sum: self.time_taken_ms as f64 / 1000.0,
             sample_request_id: String::from_utf8_lossy(&self.sample_request_id).into_owned(),
+            rules: decode(self.rules),
         }
     }
 }
@@ -468,6 +473,8 @@ struct Acc {
     by_cause: HashMap<String, usize>,
     /// A `#Fields` line changed the layout after the data began.
     layout_changed: bool,
+    /// WAF logs to join by request id.
+    waf: Option<std::sync::Arc<crate::waf::WafIndex>>,
 }
 
 impl Acc {
@@ -512,6 +519,25 @@ impl Acc {
         if !counted(code, cause, r.raw(F::Detailed).unwrap_or(b"")) {
             return;
         }
+        if code == 403 {
+            let blocked = self.waf.as_ref().and_then(|w| {
+                r.raw(F::RequestId)
+                    .and_then(|id| w.blocked_by(id))
+                    .map(str::to_string)
+            });
+            if let Some(rule) = blocked {
+                let mut d = Diagnosis::default();
+                d.candidates.push(classify::Candidate {
+                    cause: gatehouse_model::Cause::WafBlocked,
+                    confidence: Confidence::Certain,
+                    why: "the WAF logs have a blocking record with this request id".into(),
+                });
+                let gi = self.group_of(d);
+                bump(&mut self.groups[gi].rules, rule.as_bytes(), 1);
+                self.count_in(gi, r, code, tt);
+                return;
+            }
+        }
         self.key.clear();
         for f in [
             F::Status,
@@ -545,6 +571,11 @@ impl Acc {
                 }
             }
         };
+        self.count_in(gi, r, code, tt);
+    }
+
+    /// Counts one refused line into group `gi`.
+    fn count_in(&mut self, gi: usize, r: &dyn Record, code: u16, tt: Option<u64>) {
         let g = &mut self.groups[gi];
         if g.count == 0 {
             g.sample_request_id = r.raw(F::RequestId).unwrap_or(b"").to_vec();
@@ -759,8 +790,17 @@ struct Unit {
 }
 
 /// Reads one unit.
-fn run_unit(info: &FileInfo, u: &Unit, request_id: Option<&[u8]>, read: &AtomicU64) -> Acc {
-    let mut acc = Acc::default();
+fn run_unit(
+    info: &FileInfo,
+    u: &Unit,
+    request_id: Option<&[u8]>,
+    read: &AtomicU64,
+    waf: Option<&std::sync::Arc<crate::waf::WafIndex>>,
+) -> Acc {
+    let mut acc = Acc {
+        waf: waf.cloned(),
+        ..Default::default()
+    };
     let file = match std::fs::File::open(&info.path) {
         Ok(f) => f,
         Err(e) => {
@@ -892,6 +932,8 @@ pub struct Options {
     pub range_bytes: u64,
     /// Called now and then with (bytes read, total bytes), from another thread.
     pub progress: Option<fn(u64, u64)>,
+    /// WAF logs joined by request id (`--waf-logs`).
+    pub waf: Option<std::sync::Arc<crate::waf::WafIndex>>,
 }
 
 /// Reads `files` in parallel (one thread per core) and groups the refusals.
@@ -972,7 +1014,10 @@ pub fn analyze_with(files: &[PathBuf], opts: &Options) -> Summary {
             let info = infos[u.file]
                 .as_ref()
                 .expect("units are made of readable files");
-            (order[k], run_unit(info, u, request_id, &read))
+            (
+                order[k],
+                run_unit(info, u, request_id, &read, opts.waf.as_ref()),
+            )
         });
         done.store(true, Ordering::Relaxed);
         // Back from largest-first to unit order.
@@ -1012,7 +1057,7 @@ pub fn analyze_with(files: &[PathBuf], opts: &Options) -> Summary {
                 start: 0,
                 end: u64::MAX,
             };
-            accs = vec![run_unit(info, &whole, request_id, &read)];
+            accs = vec![run_unit(info, &whole, request_id, &read, opts.waf.as_ref())];
         }
         let mut offset = 0;
         for a in accs {

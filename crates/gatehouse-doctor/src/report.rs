@@ -147,6 +147,17 @@ pub fn logs_text(s: &Summary, fix: LogFix<'_>) -> String {
                 .collect();
             let _ = writeln!(out, "  top {label}: {}", top.join(", "));
         }
+        if !g.rules.is_empty() {
+            let rules: Vec<String> = top_n(&g.rules, 5)
+                .iter()
+                .map(|(k, v)| format!("{k} ({v})"))
+                .collect();
+            let _ = writeln!(
+                out,
+                "  WAF terminating rules (from the WAF logs): {}",
+                rules.join(", ")
+            );
+        }
         let _ = writeln!(out, "  fix: {}", group_fix(g, fix));
         if let Some(n) = &g.next_check {
             let _ = writeln!(out, "  next check: {n}");
@@ -211,6 +222,7 @@ pub fn logs_json(s: &Summary, fix: LogFix<'_>) -> serde_json::Value {
                 "top_ips": top_n(&g.ips, 10),
                 "top_user_agents": top_n(&g.user_agents, 10),
                 "sample_request_id": g.sample_request_id,
+                "waf_rules": top_n(&g.rules, 10),
             })
         })
         .collect();

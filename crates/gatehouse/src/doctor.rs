@@ -72,6 +72,10 @@ pub enum DoctorCommand {
         /// Do not verify the server certificate.
         #[arg(long, short = 'k')]
         insecure: bool,
+        /// With --config: repeat the request against the behaviour's origin, as CloudFront
+        /// would send it, and compare (an origin that also refuses owns the 403).
+        #[arg(long)]
+        direct_origin: bool,
         /// Output format.
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
@@ -88,6 +92,9 @@ pub enum DoctorCommand {
         /// The full story of one request id.
         #[arg(long)]
         request_id: Option<String>,
+        /// AWS WAF log files (JSON lines) to join by request id, naming the blocking rule.
+        #[arg(long, num_args = 1..)]
+        waf_logs: Vec<PathBuf>,
         /// Output format.
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
@@ -103,6 +110,10 @@ pub enum DoctorCommand {
         /// A path to check.
         #[arg(long)]
         path: Option<String>,
+        /// `aws s3api get-bucket-policy` output (or the policy document) of the S3 origins'
+        /// bucket: checks the grant to each distribution's origin access control.
+        #[arg(long)]
+        bucket_policy: Option<PathBuf>,
     },
 }
 
@@ -232,9 +243,13 @@ pub fn run(cmd: DoctorCommand) -> Result<()> {
             method,
             http2,
             insecure,
+            direct_origin,
             format,
         } => {
             let cfg = load(&config)?;
+            if direct_origin && cfg.is_none() {
+                bail!("--direct-origin needs --config (to know the behaviour's origin)");
+            }
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()?;
@@ -265,6 +280,47 @@ pub fn run(cmd: DoctorCommand) -> Result<()> {
                 &headers,
                 e.date_epoch(),
             );
+            let direct = match (direct_origin, cfg.as_ref()) {
+                (true, Some(c)) => {
+                    let target = origin_target(c, &url, facts.host.as_deref().unwrap_or(""))?;
+                    let oe = rt.block_on(probe(
+                        &target.url,
+                        target.resolve.as_deref(),
+                        &target.headers,
+                        &method,
+                        false,
+                        insecure,
+                    ))?;
+                    Some((target, oe))
+                }
+                _ => None,
+            };
+            if let Some((t, oe)) = &direct {
+                let (es, os) = (e.status.unwrap_or(0), oe.status.unwrap_or(0));
+                let verdict = match (es, os) {
+                    (403, 403) => "the origin refuses too: the 403 is the origin's own (origin-denied / S3), not the edge's checks",
+                    (403, s) if s < 400 => "the origin serves it: the edge refused (a check: protocol, methods, geo, WAF, signed URL)",
+                    (a, b) if a == b => "the origin answers the same",
+                    _ => "the origin answers differently",
+                };
+                d.evidence.push(format!(
+                    "directly at origin {} ({}): status {os} — {verdict}",
+                    t.origin_id, t.url
+                ));
+                if es == 403
+                    && os == 403
+                    && d.candidates.iter().all(|c| c.cause != Cause::OriginDenied)
+                {
+                    d.candidates.insert(
+                        0,
+                        classify::Candidate {
+                            cause: Cause::OriginDenied,
+                            confidence: classify::Confidence::Likely,
+                            why: "the origin answers 403 to the same request sent directly".into(),
+                        },
+                    );
+                }
+            }
             match format {
                 Format::Json => {
                     let fix = |c: Cause| advice::fix(c, cfg.as_ref(), &facts);
@@ -272,6 +328,9 @@ pub fn run(cmd: DoctorCommand) -> Result<()> {
                     v["url"] = url.clone().into();
                     v["status"] = e.status.into();
                     v["request_id"] = e.request_id.clone().into();
+                    if let Some((t, oe)) = &direct {
+                        v["origin"] = serde_json::json!({"id": t.origin_id, "url": t.url, "status": oe.status});
+                    }
                     println!("{}", serde_json::to_string_pretty(&v)?);
                 }
                 _ => {
@@ -289,12 +348,29 @@ pub fn run(cmd: DoctorCommand) -> Result<()> {
             files,
             config,
             request_id,
+            waf_logs,
             format,
         } => {
             let cfg = load(&config)?;
+            let waf = (!waf_logs.is_empty()).then(|| {
+                let w = gatehouse_doctor::waf::WafIndex::load(&waf_logs);
+                for p in &w.problems {
+                    eprintln!("gatehouse doctor logs: WAF log {p}");
+                }
+                Arc::new(w)
+            });
+            if let (Some(w), Some(id)) = (&waf, &request_id) {
+                match w.get(id) {
+                    Some((rule, action)) => {
+                        eprintln!("WAF log for {id}: action {action}, terminating rule {rule}")
+                    }
+                    None => eprintln!("WAF log for {id}: no record"),
+                }
+            }
             use std::io::IsTerminal as _;
             let opts = logs::Options {
                 request_id: request_id.clone(),
+                waf: waf.clone(),
                 progress: std::io::stderr()
                     .is_terminal()
                     .then_some(progress as fn(u64, u64)),
@@ -342,9 +418,21 @@ pub fn run(cmd: DoctorCommand) -> Result<()> {
             }
             Ok(())
         }
-        DoctorCommand::Config { dir, host, path } => {
+        DoctorCommand::Config {
+            dir,
+            host,
+            path,
+            bucket_policy,
+        } => {
             let cfg = gatehouse_model::load_dir(&dir).map_err(|e| anyhow::anyhow!("{e}"))?;
             config_report(&cfg, host.as_deref(), path.as_deref());
+            if let Some(p) = bucket_policy {
+                let text = std::fs::read_to_string(&p)
+                    .with_context(|| format!("reading {}", p.display()))?;
+                let policy = gatehouse_doctor::bucket_policy::parse(&text)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
+                bucket_report(&cfg, &policy);
+            }
             Ok(())
         }
     }
@@ -657,5 +745,112 @@ where
         let (mut s, conn) = hyper::client::conn::http1::handshake(io).await?;
         tokio::spawn(conn);
         Ok(s.send_request(req).await?)
+    }
+}
+
+/// Where `--direct-origin` sends the request.
+struct OriginTarget {
+    origin_id: String,
+    url: String,
+    resolve: Option<String>,
+    headers: Vec<String>,
+}
+
+/// The origin request CloudFront would make for `url`: the behaviour's origin, its protocol
+/// policy and ports, `OriginPath`, `CustomHeaders`, and `gatehouse.toml`'s endpoint overrides.
+fn origin_target(cfg: &Config, url: &str, host: &str) -> Result<OriginTarget> {
+    use gatehouse_model::aws::distribution::OriginProtocolPolicy as P;
+    let uri: http::Uri = url.parse()?;
+    let d = advice::distribution_for(cfg, host)
+        .with_context(|| format!("no distribution of the config serves {host}"))?;
+    let (b, _) = advice::behavior_for(d, uri.path());
+    let o = d
+        .config
+        .origins
+        .items
+        .iter()
+        .find(|o| o.id == b.target_origin_id)
+        .context("the behaviour names no origin")?;
+    let viewer_https = uri.scheme_str() == Some("https");
+    let (https, port) = match &o.custom_origin_config {
+        Some(c) => {
+            let https = match c.origin_protocol_policy {
+                P::HttpOnly => false,
+                P::HttpsOnly => true,
+                P::MatchViewer => viewer_https,
+            };
+            (https, if https { c.https_port } else { c.http_port })
+        }
+        None => (true, 443),
+    };
+    let pq = uri.path_and_query().map_or("/", |p| p.as_str());
+    let domain = o.domain_name.to_ascii_lowercase();
+    let mut headers: Vec<String> = o
+        .custom_headers
+        .items
+        .iter()
+        .map(|h| format!("{}: {}", h.header_name, h.header_value))
+        .collect();
+    headers.push("User-Agent: Amazon CloudFront".into());
+    let s = &cfg.settings.origins;
+    if let Some(ep) = s.endpoints.get(&domain) {
+        headers.push(format!("Host: {domain}"));
+        return Ok(OriginTarget {
+            origin_id: o.id.clone(),
+            url: format!("{}{}{pq}", ep.trim_end_matches('/'), o.origin_path),
+            resolve: None,
+            headers,
+        });
+    }
+    let scheme = if https { "https" } else { "http" };
+    let url = format!("{scheme}://{domain}:{port}{}{pq}", o.origin_path);
+    let resolve = s
+        .resolve
+        .get(&domain)
+        .map(|ip| format!("{domain}:{port}:{ip}"));
+    Ok(OriginTarget {
+        origin_id: o.id.clone(),
+        url,
+        resolve,
+        headers,
+    })
+}
+
+fn bucket_report(cfg: &Config, policy: &serde_json::Value) {
+    use gatehouse_doctor::bucket_policy::{bucket_of, grant};
+    println!("\nBucket policy:");
+    for d in &cfg.distributions {
+        for o in &d.config.origins.items {
+            if o.s3_origin_config.is_none() {
+                continue;
+            }
+            let Some(bucket) = bucket_of(&o.domain_name) else {
+                continue;
+            };
+            let g = grant(policy, bucket, &d.id);
+            let oac = !o.origin_access_control_id.is_empty();
+            let mut lines = Vec::new();
+            if !oac {
+                lines.push("no OriginAccessControlId: requests reach S3 unsigned → s3-access-denied unless objects are public".to_string());
+            }
+            if !g.get_object {
+                lines.push(format!(
+                    "no s3:GetObject for cloudfront.amazonaws.com with AWS:SourceArn …:distribution/{} → s3-access-denied. Add: {{\"Effect\":\"Allow\",\"Principal\":{{\"Service\":\"cloudfront.amazonaws.com\"}},\"Action\":\"s3:GetObject\",\"Resource\":\"arn:aws:s3:::{bucket}/*\",\"Condition\":{{\"StringEquals\":{{\"AWS:SourceArn\":\"{}\"}}}}}}",
+                    d.id,
+                    d.arn.clone().unwrap_or_else(|| format!("arn:aws:cloudfront::<account>:distribution/{}", d.id))
+                ));
+            }
+            if g.get_object && !g.list_bucket {
+                lines.push("s3:GetObject granted but not s3:ListBucket: a missing object answers 403 AccessDenied, not 404".to_string());
+            }
+            if lines.is_empty() {
+                lines.push(
+                    "s3:GetObject and s3:ListBucket granted to this distribution".to_string(),
+                );
+            }
+            for l in lines {
+                println!("  {} origin {} (bucket {bucket}): {l}", d.id, o.id);
+            }
+        }
     }
 }

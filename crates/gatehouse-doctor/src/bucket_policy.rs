@@ -25,7 +25,7 @@ pub fn parse(text: &str) -> Result<Value, String> {
     }
 }
 
-fn list<'a>(v: Option<&'a Value>) -> Vec<&'a str> {
+fn list(v: Option<&Value>) -> Vec<&str> {
     match v {
         Some(Value::String(s)) => vec![s.as_str()],
         Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
@@ -132,7 +132,7 @@ mod tests {
                 list_bucket: false
             }
         );
-        assert_eq!(grant(&p, "other", "E1").get_object, false);
+        assert!(!grant(&p, "other", "E1").get_object);
         assert_eq!(
             bucket_of("amzn-s3-demo-bucket.s3.us-east-1.amazonaws.com"),
             Some("amzn-s3-demo-bucket")

@@ -100,6 +100,7 @@ fn summary(files: &[PathBuf], threads: usize, range_bytes: u64) -> Summary {
             threads,
             range_bytes,
             progress: None,
+            waf: None,
         },
     )
 }

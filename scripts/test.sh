@@ -93,6 +93,9 @@ run_step "Format check" cargo fmt --all -- --check
 run_step "Clippy" cargo clippy --workspace --all-targets -- -D warnings
 run_step "Build" cargo build --workspace --all-targets
 
+# Doctests first, so that the test runner's summary is the last thing printed.
+run_step "Doctests" cargo test --workspace --doc
+
 if cargo nextest --version >/dev/null 2>&1; then
     run_step "Tests (nextest)" cargo nextest run --workspace --no-fail-fast
 else
@@ -100,7 +103,6 @@ else
     run_step "Tests (cargo test)" cargo test --workspace --no-fail-fast
 fi
 
-run_step "Doctests" cargo test --workspace --doc
 
 SECTION=""
 printf '\n==> All checks passed in %ds\n' "$((SECONDS - START_ALL))"

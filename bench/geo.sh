@@ -157,7 +157,9 @@ LOOKUP_GB=""
 if [[ "$LOOKUP_BENCH" == 1 ]]; then
     log "building the lookup benchmark"
     cargo bench -p gatehouse-geo --bench lookup --no-run
-    # Run on the CPU the servers will use, before they start.
+    # Run on the CPU the servers will use, before they start, on a quiet machine.
+    init_cpu_accounting
+    wait_quiet
     log "running the lookup benchmark on CPU $SERVER_CPU: $LOOKUP_CMD"
     taskset -c "$SERVER_CPU" cargo bench -p gatehouse-geo --bench lookup |
         tee "$RAW/lookup.txt"
@@ -208,6 +210,7 @@ write_gatehouse "$WORK/gatehouse-a" "$PORT_A"
 write_gatehouse "$WORK/gatehouse-b" "$PORT_B" "$GEO_RESTRICTION"
 
 CONFIGS=(A B)
+declare -A GH_PID=()
 config_port() {
     case "$1" in
     A) echo "$PORT_A" ;;
@@ -228,6 +231,7 @@ for c in "${CONFIGS[@]}"; do
     log "starting $name on 127.0.0.1:$(config_port "$c"), CPU $SERVER_CPU, TOKIO_WORKER_THREADS=1"
     start_server "$name" "$WORK/$name.log" \
         env TOKIO_WORKER_THREADS=1 "$GATEHOUSE_BIN" serve --config "$WORK/$name"
+    GH_PID[$c]="${PIDS[${#PIDS[@]} - 1]}" # taskset and env exec: this is gatehouse
     wait_http "$name" "$(config_port "$c")" 30
 done
 
@@ -262,62 +266,11 @@ SANITY="X-Forwarded-For: $VIEWER_IP ($VIEWER_COUNTRY): A 200, B 200 (bodies iden
 echo "    $SANITY"
 
 # --- CPU used by other processes ----------------------------------------------------------
-# cpu_snapshot: "<busy jiffies of the machine> <jiffies of this benchmark's processes>".
-# Busy is user+nice+system+steal over all CPUs (interrupt time is left out: the
-# kernel charges loopback network processing there, and not to our processes). This
-# benchmark's processes are those in this script's process group (servers, wrk), with
-# the time of their reaped children.
-PGRP="$(awk '{ sub(/^.*\) /, ""); print $3 }' /proc/$$/stat)"
-cpu_snapshot() {
-    local busy ours
-    busy="$(awk '$1 == "cpu" { print $2 + $3 + $4 + $9; exit }' /proc/stat)"
-    # Processes come and go while cat reads: ignore the ones that vanished.
-    ours="$( (cat /proc/[0-9]*/stat 2>/dev/null || true) | awk -v g="$PGRP" '
-        { sub(/^.*\) /, "") }
-        $3 == g { t += $12 + $13 + $14 + $15 }
-        END { print t + 0 }')"
-    echo "$busy $ours"
-}
-CLK_TCK="$(getconf CLK_TCK)"
-for i in "${!PIDS[@]}"; do
-    g="$(awk '{ sub(/^.*\) /, ""); print $3 }' "/proc/${PIDS[i]}/stat")"
-    [[ "$g" == "$PGRP" ]] ||
-        warn "${NAMES[i]} runs in process group $g, not $PGRP: its CPU time will count as foreign"
-done
+# (cpu_snapshot, foreign_pct, over_threshold and wait_quiet are in lib.sh.)
+init_cpu_accounting
 
-# foreign_pct busy0 ours0 busy1 ours1 seconds: CPU time of other processes between two
-# snapshots, in % of one CPU.
-foreign_pct() {
-    awk -v b="$(($3 - $1))" -v o="$(($4 - $2))" -v hz="$CLK_TCK" -v t="$5" \
-        'BEGIN { f = (b - o) / hz / t * 100; if (f < 0) f = 0; printf "%.1f\n", f }'
-}
-over_threshold() { awk -v f="$1" -v w="$FOREIGN_CPU_WARN_PCT" 'BEGIN { exit !(f > w) }'; }
-
-# wait_quiet: until other processes used at most FOREIGN_CPU_WARN_PCT of a CPU for two
-# consecutive seconds, or QUIET_WAIT seconds passed.
-wait_quiet() {
-    local deadline=$((SECONDS + QUIET_WAIT)) calm=0 b0 o0 b1 o1 f announced=0
-    ((QUIET_WAIT > 0)) || return 0
-    while ((calm < 2)); do
-        read -r b0 o0 < <(cpu_snapshot)
-        sleep 1
-        read -r b1 o1 < <(cpu_snapshot)
-        f="$(foreign_pct "$b0" "$o0" "$b1" "$o1" 1)"
-        if over_threshold "$f"; then
-            calm=0
-            if ((SECONDS >= deadline)); then
-                warn "machine still busy after ${QUIET_WAIT}s (other processes at $f% of a CPU); measuring anyway"
-                return 0
-            fi
-            if ((!announced)); then
-                log "waiting for the machine to be quiet (other processes at $f% of a CPU; up to ${QUIET_WAIT}s)"
-                announced=1
-            fi
-        else
-            calm=$((calm + 1))
-        fi
-    done
-}
+# proc_ticks pid: user+system CPU time of the process (all its threads), in clock ticks.
+proc_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
 
 # --- Load ------------------------------------------------------------------------------
 # run_wrk config seconds outfile
@@ -337,7 +290,7 @@ if ((WARMUP > 0)); then
 fi
 
 ROWS=()
-declare -A RPS=() P50=() P99=()
+declare -A RPS=() P50=() P99=() CPU_US=()
 WARNINGS=""
 
 REPEATS=0
@@ -352,17 +305,22 @@ for ((round = 1; round <= ROUNDS; round++)); do
             log "round $round/$ROUNDS: $c (${DURATION}s$note)"
             before="$(origin_requests)"
             read -r busy0 ours0 < <(cpu_snapshot)
+            gh0="$(proc_ticks "${GH_PID[$c]}")"
             t0="$(date +%s.%N)"
             run_wrk "$c" "$DURATION" "$out"
             t1="$(date +%s.%N)"
+            gh1="$(proc_ticks "${GH_PID[$c]}")"
             read -r busy1 ours1 < <(cpu_snapshot)
             after="$(origin_requests)"
 
             parse_wrk "$out"
             origin_delta=$((after - before))
             foreign="$(foreign_pct "$busy0" "$ours0" "$busy1" "$ours1" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')")"
-            printf '    %s %10s req/s  p50 %8s ms  p99 %8s ms  requests %s  origin %s  non-2xx %s  socket errors %s  foreign CPU %s%%\n' \
-                "$c" "$WRK_RPS" "$WRK_P50" "$WRK_P99" "$WRK_TOTAL" "$origin_delta" "$WRK_NON2XX" "$WRK_SOCKERR" "$foreign"
+            # Gatehouse's own CPU time per request: unlike requests/sec, hardly moved by
+            # other processes taking turns on the CPUs.
+            cpu_us="$(awk -v t="$((gh1 - gh0))" -v hz="$CLK_TCK" -v n="$WRK_TOTAL" 'BEGIN { printf "%.2f\n", t / hz * 1e6 / n }')"
+            printf '    %s %10s req/s  p50 %8s ms  p99 %8s ms  requests %s  origin %s  non-2xx %s  socket errors %s  gatehouse CPU %s us/req  foreign CPU %s%%\n' \
+                "$c" "$WRK_RPS" "$WRK_P50" "$WRK_P99" "$WRK_TOTAL" "$origin_delta" "$WRK_NON2XX" "$WRK_SOCKERR" "$cpu_us" "$foreign"
             if ((WRK_NON2XX > 0)); then
                 die "config $c answered $WRK_NON2XX non-2xx/3xx responses in round $round; results would be meaningless (see $out)"
             fi
@@ -386,14 +344,15 @@ for ((round = 1; round <= ROUNDS; round++)); do
         RPS[$c]+="$WRK_RPS "
         P50[$c]+="$WRK_P50 "
         P99[$c]+="$WRK_P99 "
-        ROWS+=("| $round | $c | $WRK_RPS | $WRK_P50 | $WRK_P99 | $WRK_TOTAL | $origin_delta | $WRK_SOCKERR | $foreign |")
+        CPU_US[$c]+="$cpu_us "
+        ROWS+=("| $round | $c | $WRK_RPS | $WRK_P50 | $WRK_P99 | $WRK_TOTAL | $origin_delta | $WRK_SOCKERR | $cpu_us | $foreign |")
     done
 done
 
 stop_servers
 
 # --- Results -----------------------------------------------------------------------------
-declare -A MED_RPS=() MED_P50=() MED_P99=()
+declare -A MED_RPS=() MED_P50=() MED_P99=() MED_CPU=()
 for c in "${CONFIGS[@]}"; do
     # shellcheck disable=SC2086 # word splitting intended
     MED_RPS[$c]="$(median ${RPS[$c]})"
@@ -401,16 +360,28 @@ for c in "${CONFIGS[@]}"; do
     MED_P50[$c]="$(median ${P50[$c]})"
     # shellcheck disable=SC2086
     MED_P99[$c]="$(median ${P99[$c]})"
+    # shellcheck disable=SC2086
+    MED_CPU[$c]="$(median ${CPU_US[$c]})"
 done
 RATIO="$(ratio "${MED_RPS[B]}" "${MED_RPS[A]}")"
-# Per-round ratios (B over A of the same round): how much of the difference is noise.
+# Paired: B over A within each round (run back to back), then the median over rounds.
+# Slow drift and a single disturbed run move one pair only.
 ROUND_RATIOS=()
+ROUND_CPU_NS=()
 read -ra rps_a <<<"${RPS[A]}"
 read -ra rps_b <<<"${RPS[B]}"
+read -ra cpu_a <<<"${CPU_US[A]}"
+read -ra cpu_b <<<"${CPU_US[B]}"
 for ((i = 0; i < ROUNDS; i++)); do
     ROUND_RATIOS+=("$(ratio "${rps_b[i]}" "${rps_a[i]}")")
+    ROUND_CPU_NS+=("$(awk -v a="${cpu_a[i]}" -v b="${cpu_b[i]}" 'BEGIN { printf "%.0f\n", (b - a) * 1000 }')")
 done
-# CPU time per request implied by the medians, and B's extra per request.
+PAIRED_RATIO="$(median "${ROUND_RATIOS[@]}")"
+PAIRED_CPU_NS="$(median "${ROUND_CPU_NS[@]}" | awk '{ printf "%.0f\n", $1 }')"
+
+# more_less NUMBER UNIT: "12 UNIT more" or "12 UNIT less".
+more_less() { awk -v v="$1" -v u="$2" 'BEGIN { if (v < 0) printf "%s %s less\n", -v, u; else printf "%s %s more\n", v, u }'; }
+# Time per request implied by the median throughputs (1/throughput), B minus A.
 EXTRA_US="$(awk -v a="${MED_RPS[A]}" -v b="${MED_RPS[B]}" 'BEGIN { printf "%.2f\n", (1e6 / b - 1e6 / a) }')"
 
 meets() { awk -v v="$1" -v t="$2" -v op="$3" 'BEGIN { exit !((op == ">=") ? v >= t : v < t) }'; }
@@ -468,31 +439,49 @@ SECTION="$WORK/section.md"
     echo "- Load: \`$WRK_CMD\`, PORT is $PORT_A for A and $PORT_B for B, pinned to CPU $LOAD_CPU; A first in odd rounds, B first in even rounds; ${WARMUP}s unrecorded warm-up per config"
     echo "- Servers pinned to CPU $SERVER_CPU: origin nginx (\`worker_processes 1\`, access log off), and both Gatehouse instances (\`gatehouse serve --config DIR\`, release build, \`TOKIO_WORKER_THREADS=1\`, \`RUST_LOG=$RUST_LOG\`); the one not under load is idle."
     echo "- Sanity check before the load: $SANITY."
+    echo "- Gatehouse CPU: user+system CPU time of the Gatehouse process under load (all threads, from \`/proc/PID/stat\`) divided by the requests wrk completed. It is less disturbed by other processes than requests/sec, which falls whenever something else takes the server CPU."
     echo "- Foreign CPU: CPU time used by processes other than this benchmark's while wrk ran, in % of one CPU. Each run first waited (up to ${QUIET_WAIT}s) for other processes to use at most ${FOREIGN_CPU_WARN_PCT}%; runs above ${FOREIGN_CPU_WARN_PCT}% were repeated up to $RETRIES time(s) ($REPEATS repeat(s) in this run; the table shows the last attempt, the disturbed ones are kept in \`bench/out/\`)."
     if [[ -n "$WARNINGS" ]]; then
         echo
         printf '%s' "$WARNINGS"
     fi
     echo
-    echo "| Round | Config | Requests/sec | p50 (ms) | p99 (ms) | Requests | Origin requests | Socket errors | Foreign CPU (%) |"
-    echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|"
+    echo "| Round | Config | Requests/sec | p50 (ms) | p99 (ms) | Requests | Origin requests | Socket errors | Gatehouse CPU (µs/request) | Foreign CPU (%) |"
+    echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"
     printf '%s\n' "${ROWS[@]}"
     echo
     echo "Medians over $ROUNDS round(s):"
     echo
-    echo "| Config | Requests/sec | p50 (ms) | p99 (ms) |"
-    echo "|---|---:|---:|---:|"
+    echo "| Config | Requests/sec | p50 (ms) | p99 (ms) | Gatehouse CPU (µs/request) |"
+    echo "|---|---:|---:|---:|---:|"
     for c in "${CONFIGS[@]}"; do
-        echo "| $c | ${MED_RPS[$c]} | ${MED_P50[$c]} | ${MED_P99[$c]} |"
+        echo "| $c | ${MED_RPS[$c]} | ${MED_P50[$c]} | ${MED_P99[$c]} | ${MED_CPU[$c]} |"
     done
-    echo "| **ratio B/A** | $RATIO | $(ratio "${MED_P50[B]}" "${MED_P50[A]}") | $(ratio "${MED_P99[B]}" "${MED_P99[A]}") |"
+    echo "| **ratio B/A** | $RATIO | $(ratio "${MED_P50[B]}" "${MED_P50[A]}") | $(ratio "${MED_P99[B]}" "${MED_P99[A]}") | $(ratio "${MED_CPU[B]}" "${MED_CPU[A]}") |"
     echo
-    echo "Per-round requests/sec ratios B/A: ${ROUND_RATIOS[*]}. At the medians, B spends $EXTRA_US µs more per request than A (1/throughput; server CPU time is the bottleneck)."
+    echo "Paired, round by round (A and B of a round run back to back):"
     echo
-    if meets "$RATIO" "$TARGET_RATIO" ">="; then
-        echo "**Throughput target met:** B/A = $RATIO (target ≥ $TARGET_RATIO)."
+    echo "| Round | Requests/sec B/A | Gatehouse CPU B − A (ns/request) |"
+    echo "|---:|---:|---:|"
+    for ((i = 0; i < ROUNDS; i++)); do
+        echo "| $((i + 1)) | ${ROUND_RATIOS[i]} | ${ROUND_CPU_NS[i]} |"
+    done
+    echo "| **median** | **$PAIRED_RATIO** | **$PAIRED_CPU_NS** |"
+    echo
+    echo "With the geo restriction, Gatehouse spends $(more_less "$PAIRED_CPU_NS" ns) of its own CPU time per request (median of the paired differences; $(more_less "$(awk -v a="${MED_CPU[A]}" -v b="${MED_CPU[B]}" 'BEGIN { printf "%.0f", (b - a) * 1000 }')" ns) by the medians of each config). By the median throughputs, a request takes $(more_less "$EXTRA_US" µs) of server time with B (1/throughput; the server CPU, shared by Gatehouse and the origin, is the bottleneck)."
+    echo
+    # The verdict uses the paired ratio; the ratio of medians is shown next to it.
+    if meets "$PAIRED_RATIO" "$TARGET_RATIO" ">="; then
+        echo "**Throughput target met:** B/A = $PAIRED_RATIO, median of the per-round ratios (target ≥ $TARGET_RATIO); ratio of the median throughputs $RATIO."
     else
-        echo "**Throughput target NOT met:** B/A = $RATIO (target ≥ $TARGET_RATIO)."
+        echo "**Throughput target NOT met:** B/A = $PAIRED_RATIO, median of the per-round ratios (target ≥ $TARGET_RATIO); ratio of the median throughputs $RATIO."
+    fi
+    paired_ok=0 medians_ok=0
+    if meets "$PAIRED_RATIO" "$TARGET_RATIO" ">="; then paired_ok=1; fi
+    if meets "$RATIO" "$TARGET_RATIO" ">="; then medians_ok=1; fi
+    if ((paired_ok != medians_ok)); then
+        echo
+        echo "_The two ratios fall on different sides of the target: this run is too noisy to decide. Run it again on a quiet machine, with more ROUNDS._"
     fi
     if [[ -n "$LOOKUP_GB" ]]; then
         echo

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Helpers shared by the benchmark scripts in bench/ (proxy.sh, geo.sh). Source it after
+# Helpers shared by the benchmark scripts in bench/ (proxy.sh, geo.sh, logs.sh). Source it after
 # setting ROOT (the checkout) and `set -euo pipefail`:
 #
 #   ROOT="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -7,9 +7,9 @@
 #   source "$ROOT/bench/lib.sh"
 #
 # Globals the helpers read, set by the caller: HOST_HEADER, OBJ_PATH, OBJ_BYTES,
-# ORIGIN_PORT, BENCH_MD. Globals they set: NGINX, NPROC, SERVER_CPU, LOAD_CPU,
-# GATEHOUSE_BIN, WORK, RUN_ID, RAW, PIDS, NAMES, and the version strings of
-# collect_versions.
+# ORIGIN_PORT, BENCH_MD, and for the CPU accounting QUIET_WAIT and FOREIGN_CPU_WARN_PCT.
+# Globals they set: NGINX, NPROC, SERVER_CPU, LOAD_CPU, GATEHOUSE_BIN, WORK, RUN_ID, RAW,
+# PIDS, NAMES, PGRP, CLK_TCK, and the version strings of collect_versions.
 
 log() { printf '==> %s\n' "$*"; }
 warn() { printf 'warning: %s\n' "$*" >&2; }
@@ -44,15 +44,10 @@ find_nginx() {
     command -v nginx 2>/dev/null || { [[ -x /usr/sbin/nginx ]] && echo /usr/sbin/nginx; } || true
 }
 
-# install_packages [COMMAND:PACKAGE...]: installs nginx, wrk, curl and taskset when
-# missing, plus the package of each extra COMMAND that is missing; sets NGINX.
-# shellcheck disable=SC2120 # the arguments are optional
-install_packages() {
+# install_commands COMMAND:PACKAGE...: installs the Debian package of each COMMAND that
+# is missing.
+install_commands() {
     local missing=() pair
-    [[ -n "$(find_nginx)" ]] || missing+=(nginx)
-    command -v wrk >/dev/null 2>&1 || missing+=(wrk)
-    command -v curl >/dev/null 2>&1 || missing+=(curl)
-    command -v taskset >/dev/null 2>&1 || missing+=(util-linux)
     for pair in "$@"; do
         command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
     done
@@ -62,6 +57,15 @@ install_packages() {
         as_root env DEBIAN_FRONTEND=noninteractive \
             apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
     fi
+}
+
+# install_packages [COMMAND:PACKAGE...]: installs nginx, wrk, curl and taskset when
+# missing, plus the package of each extra COMMAND that is missing; sets NGINX.
+# shellcheck disable=SC2120 # the arguments are optional
+install_packages() {
+    local base=()
+    [[ -n "$(find_nginx)" ]] || base+=(nginx:nginx)
+    install_commands "${base[@]}" wrk:wrk curl:curl taskset:util-linux "$@"
     NGINX="$(find_nginx)"
     [[ -n "$NGINX" ]] || die "nginx not found after installation"
 }
@@ -280,6 +284,73 @@ origin_requests() {
         awk 'prev ~ /server accepts handled requests/ { print $3; exit } { prev = $0 }')" || true
     [[ "$n" =~ ^[0-9]+$ ]] || die "could not read the origin request counter"
     echo "$n"
+}
+
+# --- CPU used by other processes ----------------------------------------------------
+# Anything else running on the machine (a compiler, say) skews a few-percent comparison.
+# init_cpu_accounting (after the servers started with start_server): sets PGRP and
+# CLK_TCK, and warns about servers outside this script's process group. Then:
+#   cpu_snapshot            "<busy jiffies of the machine> <jiffies of this benchmark's processes>"
+#   foreign_pct b0 o0 b1 o1 seconds   CPU time of other processes between two snapshots
+#   over_threshold PCT      whether PCT > FOREIGN_CPU_WARN_PCT
+#   wait_quiet              until the machine is quiet (QUIET_WAIT, FOREIGN_CPU_WARN_PCT)
+# Busy is user+nice+system+steal over all CPUs (interrupt time is left out: the kernel
+# charges loopback network processing there, and not to our processes). This
+# benchmark's processes are those in this script's process group (servers, wrk), with
+# the time of their reaped children.
+init_cpu_accounting() {
+    local i g
+    PGRP="$(awk '{ sub(/^.*\) /, ""); print $3 }' /proc/$$/stat)"
+    CLK_TCK="$(getconf CLK_TCK)"
+    for i in "${!PIDS[@]}"; do
+        g="$(awk '{ sub(/^.*\) /, ""); print $3 }' "/proc/${PIDS[i]}/stat")"
+        [[ "$g" == "$PGRP" ]] ||
+            warn "${NAMES[i]} runs in process group $g, not $PGRP: its CPU time will count as foreign"
+    done
+}
+
+cpu_snapshot() {
+    local busy ours
+    busy="$(awk '$1 == "cpu" { print $2 + $3 + $4 + $9; exit }' /proc/stat)"
+    # Processes come and go while cat reads: ignore the ones that vanished.
+    ours="$( (cat /proc/[0-9]*/stat 2>/dev/null || true) | awk -v g="$PGRP" '
+        { sub(/^.*\) /, "") }
+        $3 == g { t += $12 + $13 + $14 + $15 }
+        END { print t + 0 }')"
+    echo "$busy $ours"
+}
+
+# foreign_pct busy0 ours0 busy1 ours1 seconds: in % of one CPU.
+foreign_pct() {
+    awk -v b="$(($3 - $1))" -v o="$(($4 - $2))" -v hz="$CLK_TCK" -v t="$5" \
+        'BEGIN { f = (b - o) / hz / t * 100; if (f < 0) f = 0; printf "%.1f\n", f }'
+}
+over_threshold() { awk -v f="$1" -v w="$FOREIGN_CPU_WARN_PCT" 'BEGIN { exit !(f > w) }'; }
+
+# wait_quiet: until other processes used at most FOREIGN_CPU_WARN_PCT of a CPU for two
+# consecutive seconds, or QUIET_WAIT seconds passed.
+wait_quiet() {
+    local deadline=$((SECONDS + QUIET_WAIT)) calm=0 b0 o0 b1 o1 f announced=0
+    ((QUIET_WAIT > 0)) || return 0
+    while ((calm < 2)); do
+        read -r b0 o0 < <(cpu_snapshot)
+        sleep 1
+        read -r b1 o1 < <(cpu_snapshot)
+        f="$(foreign_pct "$b0" "$o0" "$b1" "$o1" 1)"
+        if over_threshold "$f"; then
+            calm=0
+            if ((SECONDS >= deadline)); then
+                warn "machine still busy after ${QUIET_WAIT}s (other processes at $f% of a CPU); measuring anyway"
+                return 0
+            fi
+            if ((!announced)); then
+                log "waiting for the machine to be quiet (other processes at $f% of a CPU; up to ${QUIET_WAIT}s)"
+                announced=1
+            fi
+        else
+            calm=$((calm + 1))
+        fi
+    done
 }
 
 # --- Results --------------------------------------------------------------------------

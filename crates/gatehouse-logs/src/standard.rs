@@ -5,6 +5,7 @@
 use crate::encode::push_field;
 use crate::record::LogRecord;
 use std::io::Write as _;
+use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The 33 fields, in CloudFront's order.
@@ -49,12 +50,15 @@ pub fn header() -> String {
     format!("#Version: 1.0\n#Fields: {}\n", FIELDS.join(" "))
 }
 
+fn epoch_secs(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO)
+        .as_secs()
+}
+
 /// `(YYYY-MM-DD, HH:MM:SS)` of a time, UTC.
 pub fn date_time(t: SystemTime) -> (String, String) {
-    let secs = t
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or(Duration::ZERO)
-        .as_secs();
+    let secs = epoch_secs(t);
     let (y, m, d) = civil(secs / 86400);
     let s = secs % 86400;
     (
@@ -77,131 +81,282 @@ pub fn civil(days: u64) -> (i64, u32, u32) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
-fn secs3(d: Duration) -> String {
-    format!("{}.{:03}", d.as_secs(), d.subsec_millis())
+/// The `date` and `time` values of a record, formatted once for both formats without
+/// allocating (the same text as [`date_time`]).
+struct Stamp {
+    date: [u8; 32],
+    date_len: usize,
+    time: [u8; 8],
+}
+
+impl Stamp {
+    fn new(t: SystemTime) -> Self {
+        let secs = epoch_secs(t);
+        let (y, m, d) = civil(secs / 86400);
+        let mut date = [0u8; 32];
+        let date_len = if (0..=9999).contains(&y) {
+            let y = y as u32;
+            date[..4].copy_from_slice(&[
+                b'0' + (y / 1000) as u8,
+                b'0' + (y / 100 % 10) as u8,
+                b'0' + (y / 10 % 10) as u8,
+                b'0' + (y % 10) as u8,
+            ]);
+            date[4] = b'-';
+            date[5..7].copy_from_slice(&two(m));
+            date[7] = b'-';
+            date[8..10].copy_from_slice(&two(d));
+            10
+        } else {
+            let mut w = &mut date[..];
+            let _ = write!(w, "{y:04}-{m:02}-{d:02}");
+            32 - w.len()
+        };
+        let s = (secs % 86400) as u32;
+        let (h, mi, se) = (two(s / 3600), two(s / 60 % 60), two(s % 60));
+        Stamp {
+            date,
+            date_len,
+            time: [h[0], h[1], b':', mi[0], mi[1], b':', se[0], se[1]],
+        }
+    }
+
+    fn date(&self) -> &[u8] {
+        &self.date[..self.date_len]
+    }
+}
+
+/// Two decimal digits of `n` (< 100).
+fn two(n: u32) -> [u8; 2] {
+    [b'0' + (n / 10) as u8, b'0' + (n % 10) as u8]
+}
+
+/// Appends `n` in decimal.
+fn push_u64(out: &mut Vec<u8>, mut n: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&buf[i..]);
+}
+
+/// Appends seconds with millisecond precision (`1.234`).
+fn push_secs3(out: &mut Vec<u8>, d: Duration) {
+    push_u64(out, d.as_secs());
+    let ms = d.subsec_millis();
+    out.extend_from_slice(&[
+        b'.',
+        b'0' + (ms / 100) as u8,
+        b'0' + (ms / 10 % 10) as u8,
+        b'0' + (ms % 10) as u8,
+    ]);
 }
 
 fn opt(out: &mut Vec<u8>, v: Option<&[u8]>) {
     push_field(out, v.unwrap_or(b""));
 }
 
-/// The 33 values of a record, each already encoded, in order.
-fn values(r: &LogRecord) -> [Vec<u8>; 33] {
-    let (date, time) = date_time(r.end);
-    let mut v: [Vec<u8>; 33] = std::array::from_fn(|_| Vec::new());
-    let s = |x: &str| x.as_bytes().to_vec();
-    let enc = |x: Option<&[u8]>| {
-        let mut o = Vec::new();
-        opt(&mut o, x);
-        o
-    };
-    v[0] = s(&date);
-    v[1] = s(&time);
-    v[2] = enc(Some(r.edge_location.as_bytes()));
-    v[3] = s(&r.sc_bytes.to_string());
-    v[4] = s(&r.c_ip.to_string());
-    v[5] = enc(Some(r.method.as_bytes()));
-    v[6] = enc(Some(r.dist.domain.as_bytes()));
-    v[7] = enc(Some(&r.uri_stem));
-    v[8] = if r.status == 0 {
-        s("000")
-    } else {
-        s(&r.status.to_string())
-    };
-    v[9] = enc(r.referer.as_deref());
-    v[10] = enc(r.user_agent.as_deref());
-    v[11] = enc(r.query.as_deref());
-    v[12] = enc(if r.dist.include_cookies {
-        r.cookie.as_deref()
-    } else {
-        None
-    });
-    v[13] = s(r.result_type);
-    v[14] = enc(Some(r.request_id.as_bytes()));
-    v[15] = enc(Some(&r.host_header));
-    v[16] = s(r.protocol);
-    v[17] = s(&r.cs_bytes.to_string());
-    v[18] = s(&secs3(r.time_taken));
-    v[19] = enc(r.forwarded_for.as_deref().map(str::as_bytes));
-    v[20] = enc(r.ssl_protocol.map(str::as_bytes));
-    v[21] = enc(r.ssl_cipher.map(str::as_bytes));
-    v[22] = s(r.response_result_type);
-    v[23] = s(r.protocol_version);
-    v[24] = s("-");
-    v[25] = s("-");
-    v[26] = s(&r.c_port.to_string());
-    v[27] = s(&secs3(r.ttfb));
-    v[28] = s(r.detailed_result_type);
-    v[29] = enc(r.content_type.as_deref().map(str::as_bytes));
-    v[30] = match r.content_len {
-        Some(n) => s(&n.to_string()),
-        None => s("-"),
-    };
-    match r.range {
-        Some((a, b)) => {
-            v[31] = s(&a.to_string());
-            v[32] = s(&b.to_string());
-        }
-        None => {
-            v[31] = s("-");
-            v[32] = s("-");
-        }
+fn push_or_dash(out: &mut Vec<u8>, v: Option<u64>) {
+    match v {
+        Some(n) => push_u64(out, n),
+        None => out.push(b'-'),
     }
-    v
+}
+
+/// Appends the value of standard field `i` (index into [`FIELDS`]), encoded.
+fn push_value(out: &mut Vec<u8>, r: &LogRecord, i: usize, stamp: &Stamp) {
+    match i {
+        0 => out.extend_from_slice(stamp.date()),
+        1 => out.extend_from_slice(&stamp.time),
+        2 => push_field(out, r.edge_location.as_bytes()),
+        3 => push_u64(out, r.sc_bytes),
+        4 => {
+            let _ = write!(out, "{}", r.c_ip);
+        }
+        5 => push_field(out, r.method.as_bytes()),
+        6 => push_field(out, r.dist.domain.as_bytes()),
+        7 => push_field(out, &r.uri_stem),
+        8 => {
+            if r.status == 0 {
+                out.extend_from_slice(b"000");
+            } else {
+                push_u64(out, r.status.into());
+            }
+        }
+        9 => opt(out, r.referer.as_deref()),
+        10 => opt(out, r.user_agent.as_deref()),
+        11 => opt(out, r.query.as_deref()),
+        12 => opt(
+            out,
+            if r.dist.include_cookies {
+                r.cookie.as_deref()
+            } else {
+                None
+            },
+        ),
+        13 => out.extend_from_slice(r.result_type.as_bytes()),
+        14 => push_field(out, r.request_id.as_bytes()),
+        15 => push_field(out, &r.host_header),
+        16 => out.extend_from_slice(r.protocol.as_bytes()),
+        17 => push_u64(out, r.cs_bytes),
+        18 => push_secs3(out, r.time_taken),
+        19 => opt(out, r.forwarded_for.as_deref().map(str::as_bytes)),
+        20 => opt(out, r.ssl_protocol.map(str::as_bytes)),
+        21 => opt(out, r.ssl_cipher.map(str::as_bytes)),
+        22 => out.extend_from_slice(r.response_result_type.as_bytes()),
+        23 => out.extend_from_slice(r.protocol_version.as_bytes()),
+        // fle-status, fle-encrypted-fields: no field-level encryption.
+        24 | 25 => out.push(b'-'),
+        26 => push_u64(out, r.c_port.into()),
+        27 => push_secs3(out, r.ttfb),
+        28 => out.extend_from_slice(r.detailed_result_type.as_bytes()),
+        29 => opt(out, r.content_type.as_deref().map(str::as_bytes)),
+        30 => push_or_dash(out, r.content_len),
+        31 => push_or_dash(out, r.range.map(|(a, _)| a)),
+        32 => push_or_dash(out, r.range.map(|(_, b)| b)),
+        _ => unreachable!("FIELDS has 33 entries"),
+    }
 }
 
 /// Appends the record's standard log line (with its newline) to `out`.
+///
+/// Builds the line in place: no allocation beyond `out` growing.
 pub fn write_line(r: &LogRecord, out: &mut Vec<u8>) {
-    for (i, v) in values(r).iter().enumerate() {
+    let stamp = Stamp::new(r.end);
+    out.reserve(512);
+    for i in 0..FIELDS.len() {
         if i > 0 {
             out.push(b'\t');
         }
-        out.extend_from_slice(v);
+        push_value(out, r, i, &stamp);
     }
     out.push(b'\n');
+}
+
+/// A member of the JSON line.
+#[derive(Clone, Copy)]
+enum JsonKey {
+    /// A standard field, by index into [`FIELDS`].
+    Field(usize),
+    Timestamp,
+    TimestampMs,
+    DistributionId,
+    Country,
+    PathPattern,
+    Cause,
+    CauseDetail,
+}
+
+/// The JSON members in the order they are written: sorted by name (the order of a
+/// `serde_json::Map`, which the JSON line was first written through).
+fn json_keys() -> &'static [(&'static str, JsonKey)] {
+    static KEYS: OnceLock<Vec<(&'static str, JsonKey)>> = OnceLock::new();
+    KEYS.get_or_init(|| {
+        let mut k: Vec<(&'static str, JsonKey)> = FIELDS
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (*n, JsonKey::Field(i)))
+            .collect();
+        k.extend([
+            ("timestamp", JsonKey::Timestamp),
+            ("timestamp(ms)", JsonKey::TimestampMs),
+            ("distribution-id", JsonKey::DistributionId),
+            ("c-country", JsonKey::Country),
+            ("cache-behavior-path-pattern", JsonKey::PathPattern),
+            ("cause", JsonKey::Cause),
+            ("cause-detail", JsonKey::CauseDetail),
+        ]);
+        k.sort_by(|a, b| a.0.cmp(b.0));
+        k
+    })
+}
+
+/// Appends `s` as a JSON string, escaped as serde_json does.
+fn json_str(out: &mut Vec<u8>, s: &str) {
+    let _ = serde_json::to_writer(&mut *out, s);
+}
+
+/// Whether `b` can stand in a JSON string as is, and is ASCII (so the bytes are UTF-8).
+#[inline]
+fn json_plain(b: u8) -> bool {
+    (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\'
 }
 
 /// Appends the record's JSON line (with its newline) to `out`: the standard fields (values as
 /// in the standard log, so encoded the same way), `timestamp`, `timestamp(ms)`,
 /// `distribution-id`, and Gatehouse's `cause`, `cause-detail`, `c-country`,
 /// `cache-behavior-path-pattern`.
+///
+/// Members are in name order, every value a string. Written in place: encoded values are
+/// ASCII without quotes or backslashes, so they need no JSON escaping (anything else goes
+/// through serde_json's string escaping).
 pub fn write_json(r: &LogRecord, out: &mut Vec<u8>) {
-    let mut m = serde_json::Map::with_capacity(42);
+    let stamp = Stamp::new(r.end);
     let ms = r
         .end
         .duration_since(UNIX_EPOCH)
         .unwrap_or(Duration::ZERO)
         .as_millis() as u64;
-    m.insert("timestamp".into(), (ms / 1000).to_string().into());
-    m.insert("timestamp(ms)".into(), ms.to_string().into());
-    m.insert("distribution-id".into(), r.dist.id.to_string().into());
-    for (name, v) in FIELDS.iter().zip(values(r)) {
-        m.insert(
-            (*name).into(),
-            String::from_utf8(v).unwrap_or_default().into(),
-        );
+    out.reserve(1536);
+    out.push(b'{');
+    for (n, &(name, key)) in json_keys().iter().enumerate() {
+        if n > 0 {
+            out.push(b',');
+        }
+        // The names are plain ASCII: no escaping.
+        out.push(b'"');
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b"\":");
+        match key {
+            JsonKey::Field(i) => {
+                let start = out.len();
+                out.push(b'"');
+                push_value(out, r, i, &stamp);
+                if out[start + 1..].iter().all(|&b| json_plain(b)) {
+                    out.push(b'"');
+                } else {
+                    let v = out.split_off(start + 1);
+                    out.truncate(start);
+                    json_str(out, &String::from_utf8(v).unwrap_or_default());
+                }
+            }
+            JsonKey::Timestamp | JsonKey::TimestampMs => {
+                out.push(b'"');
+                push_u64(
+                    out,
+                    if matches!(key, JsonKey::Timestamp) {
+                        ms / 1000
+                    } else {
+                        ms
+                    },
+                );
+                out.push(b'"');
+            }
+            JsonKey::DistributionId => json_str(out, &r.dist.id),
+            JsonKey::Country => match r.country {
+                Some(c) => json_str(out, &String::from_utf8_lossy(&c)),
+                None => json_str(out, "-"),
+            },
+            JsonKey::PathPattern => json_str(out, &r.path_pattern),
+            JsonKey::Cause => json_str(out, r.cause.unwrap_or("-")),
+            JsonKey::CauseDetail => json_str(out, r.cause_detail.as_deref().unwrap_or("-")),
+        }
     }
-    let dash = |s: Option<String>| serde_json::Value::String(s.unwrap_or_else(|| "-".into()));
-    m.insert(
-        "c-country".into(),
-        dash(r.country.map(|c| String::from_utf8_lossy(&c).into_owned())),
-    );
-    m.insert(
-        "cache-behavior-path-pattern".into(),
-        r.path_pattern.to_string().into(),
-    );
-    m.insert("cause".into(), dash(r.cause.map(str::to_string)));
-    m.insert(
-        "cause-detail".into(),
-        dash(r.cause_detail.as_deref().map(str::to_string)),
-    );
-    let _ = serde_json::to_writer(&mut *out, &m);
-    let _ = out.write_all(b"\n");
+    out.extend_from_slice(b"}\n");
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::record::DistLog;
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    use std::sync::Arc;
 
     #[test]
     fn civil_dates() {
@@ -217,5 +372,270 @@ mod tests {
         let h = header();
         assert!(h.starts_with("#Version: 1.0\n#Fields: date time x-edge-location sc-bytes"));
         assert!(h.ends_with("sc-range-start sc-range-end\n"));
+    }
+
+    /// The first implementation of both lines (one allocated value per field, the JSON
+    /// line through a `serde_json::Map`): the in-place writers must produce the same bytes.
+    mod reference {
+        use super::super::*;
+
+        fn secs3(d: Duration) -> String {
+            format!("{}.{:03}", d.as_secs(), d.subsec_millis())
+        }
+
+        fn values(r: &LogRecord) -> [Vec<u8>; 33] {
+            let (date, time) = date_time(r.end);
+            let mut v: [Vec<u8>; 33] = std::array::from_fn(|_| Vec::new());
+            let s = |x: &str| x.as_bytes().to_vec();
+            let enc = |x: Option<&[u8]>| {
+                let mut o = Vec::new();
+                opt(&mut o, x);
+                o
+            };
+            v[0] = s(&date);
+            v[1] = s(&time);
+            v[2] = enc(Some(r.edge_location.as_bytes()));
+            v[3] = s(&r.sc_bytes.to_string());
+            v[4] = s(&r.c_ip.to_string());
+            v[5] = enc(Some(r.method.as_bytes()));
+            v[6] = enc(Some(r.dist.domain.as_bytes()));
+            v[7] = enc(Some(&r.uri_stem));
+            v[8] = if r.status == 0 {
+                s("000")
+            } else {
+                s(&r.status.to_string())
+            };
+            v[9] = enc(r.referer.as_deref());
+            v[10] = enc(r.user_agent.as_deref());
+            v[11] = enc(r.query.as_deref());
+            v[12] = enc(if r.dist.include_cookies {
+                r.cookie.as_deref()
+            } else {
+                None
+            });
+            v[13] = s(r.result_type);
+            v[14] = enc(Some(r.request_id.as_bytes()));
+            v[15] = enc(Some(&r.host_header));
+            v[16] = s(r.protocol);
+            v[17] = s(&r.cs_bytes.to_string());
+            v[18] = s(&secs3(r.time_taken));
+            v[19] = enc(r.forwarded_for.as_deref().map(str::as_bytes));
+            v[20] = enc(r.ssl_protocol.map(str::as_bytes));
+            v[21] = enc(r.ssl_cipher.map(str::as_bytes));
+            v[22] = s(r.response_result_type);
+            v[23] = s(r.protocol_version);
+            v[24] = s("-");
+            v[25] = s("-");
+            v[26] = s(&r.c_port.to_string());
+            v[27] = s(&secs3(r.ttfb));
+            v[28] = s(r.detailed_result_type);
+            v[29] = enc(r.content_type.as_deref().map(str::as_bytes));
+            v[30] = match r.content_len {
+                Some(n) => s(&n.to_string()),
+                None => s("-"),
+            };
+            match r.range {
+                Some((a, b)) => {
+                    v[31] = s(&a.to_string());
+                    v[32] = s(&b.to_string());
+                }
+                None => {
+                    v[31] = s("-");
+                    v[32] = s("-");
+                }
+            }
+            v
+        }
+
+        pub fn write_line(r: &LogRecord, out: &mut Vec<u8>) {
+            for (i, v) in values(r).iter().enumerate() {
+                if i > 0 {
+                    out.push(b'\t');
+                }
+                out.extend_from_slice(v);
+            }
+            out.push(b'\n');
+        }
+
+        pub fn write_json(r: &LogRecord, out: &mut Vec<u8>) {
+            let mut m = serde_json::Map::with_capacity(42);
+            let ms = r
+                .end
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or(Duration::ZERO)
+                .as_millis() as u64;
+            m.insert("timestamp".into(), (ms / 1000).to_string().into());
+            m.insert("timestamp(ms)".into(), ms.to_string().into());
+            m.insert("distribution-id".into(), r.dist.id.to_string().into());
+            for (name, v) in FIELDS.iter().zip(values(r)) {
+                m.insert(
+                    (*name).into(),
+                    String::from_utf8(v).unwrap_or_default().into(),
+                );
+            }
+            let dash =
+                |s: Option<String>| serde_json::Value::String(s.unwrap_or_else(|| "-".into()));
+            m.insert(
+                "c-country".into(),
+                dash(r.country.map(|c| String::from_utf8_lossy(&c).into_owned())),
+            );
+            m.insert(
+                "cache-behavior-path-pattern".into(),
+                r.path_pattern.to_string().into(),
+            );
+            m.insert("cause".into(), dash(r.cause.map(str::to_string)));
+            m.insert(
+                "cause-detail".into(),
+                dash(r.cause_detail.as_deref().map(str::to_string)),
+            );
+            let _ = serde_json::to_writer(&mut *out, &m);
+            let _ = out.write_all(b"\n");
+        }
+    }
+
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+        fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+            items[self.below(items.len() as u64) as usize]
+        }
+        fn bytes(&mut self) -> Box<[u8]> {
+            const PARTS: &[&[u8]] = &[
+                b"",
+                b"/a/b.html",
+                b"Mozilla/5.0 (X11; Linux x86_64)",
+                b"100% \"quoted\" {x} [y] | ^ ~ ` ' < > # \\",
+                b"\t\r\n\x00\x1f\x7f",
+                b"\xc3\xa9t\xc3\xa9 \xe2\x82\xac",
+                b"\xff\xfe not UTF-8",
+                b"a=1&b=%20c",
+            ];
+            let mut v = Vec::new();
+            for _ in 0..self.below(3) {
+                v.extend_from_slice(self.pick(PARTS));
+            }
+            v.into()
+        }
+        fn text(&mut self) -> String {
+            String::from_utf8_lossy(&self.bytes()).into_owned()
+        }
+        fn maybe<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> Option<T> {
+            (self.below(3) > 0).then(|| f(self))
+        }
+    }
+
+    fn record(g: &mut Rng) -> LogRecord {
+        const STATICS: &[&str] = &[
+            "",
+            "Hit",
+            "Miss",
+            "ClientHungUpRequest",
+            "HTTP/1.1",
+            "quote\"",
+            "back\\slash",
+            "tab\t",
+            "\u{1}",
+            "del\u{7f}",
+            "é",
+        ];
+        let end = match g.below(6) {
+            0 => UNIX_EPOCH - Duration::from_secs(5),
+            1 => UNIX_EPOCH + Duration::from_secs(253_402_300_799 + g.below(1 << 40)),
+            _ => UNIX_EPOCH + Duration::from_millis(g.below(4_102_444_800_000)),
+        };
+        let dur = |g: &mut Rng| {
+            Duration::from_nanos(match g.below(3) {
+                0 => g.below(1_000_000_000),
+                1 => g.below(100_000_000_000),
+                _ => g.next(),
+            })
+        };
+        let num = |g: &mut Rng| match g.below(3) {
+            0 => 0,
+            1 => g.below(100_000),
+            _ => g.next(),
+        };
+        LogRecord {
+            dist: Arc::new(DistLog {
+                id: g.text().into(),
+                domain: g.text().into(),
+                enabled: true,
+                prefix: "".into(),
+                include_cookies: g.below(2) == 0,
+            }),
+            end,
+            edge_location: g.text().into(),
+            sc_bytes: num(g),
+            c_ip: if g.below(2) == 0 {
+                IpAddr::V4(Ipv4Addr::from(g.next() as u32))
+            } else {
+                IpAddr::V6(Ipv6Addr::from(
+                    (g.next() as u128) << (g.below(2) * 64) | g.below(3) as u128,
+                ))
+            },
+            method: g.text().into(),
+            uri_stem: g.bytes(),
+            status: g.pick(&[0, 200, 206, 304, 403, 502, 65535]),
+            referer: g.maybe(Rng::bytes),
+            user_agent: g.maybe(Rng::bytes),
+            query: g.maybe(Rng::bytes),
+            cookie: g.maybe(Rng::bytes),
+            result_type: g.pick(STATICS),
+            request_id: g.text().into(),
+            host_header: g.bytes(),
+            protocol: g.pick(STATICS),
+            cs_bytes: num(g),
+            time_taken: dur(g),
+            forwarded_for: g.maybe(|g| g.text().into()),
+            ssl_protocol: g.maybe(|g| g.pick(STATICS)),
+            ssl_cipher: g.maybe(|g| g.pick(STATICS)),
+            response_result_type: g.pick(STATICS),
+            protocol_version: g.pick(STATICS),
+            c_port: g.next() as u16,
+            ttfb: dur(g),
+            detailed_result_type: g.pick(STATICS),
+            content_type: g.maybe(|g| g.text().into()),
+            content_len: g.maybe(num),
+            range: g.maybe(|g| (num(g), num(g))),
+            cause: g.maybe(|g| g.pick(STATICS)),
+            cause_detail: g.maybe(|g| g.text().into()),
+            country: g.maybe(|g| [g.next() as u8, g.pick(&[b'A', 0xff, b'"'])]),
+            path_pattern: g.text().into(),
+        }
+    }
+
+    #[test]
+    fn same_bytes_as_the_reference_writers() {
+        let mut g = Rng(0x9e37_79b9_7f4a_7c15);
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        for n in 0..20_000 {
+            let r = record(&mut g);
+            // Appends to what is already in the buffer.
+            a.clear();
+            b.clear();
+            a.extend_from_slice(b"prefix");
+            b.extend_from_slice(b"prefix");
+            write_line(&r, &mut a);
+            reference::write_line(&r, &mut b);
+            assert_eq!(a, b, "standard line of record {n}: {r:?}");
+            a.clear();
+            b.clear();
+            write_json(&r, &mut a);
+            reference::write_json(&r, &mut b);
+            assert_eq!(
+                String::from_utf8_lossy(&a),
+                String::from_utf8_lossy(&b),
+                "JSON line of record {n}: {r:?}"
+            );
+            assert_eq!(a, b);
+        }
     }
 }

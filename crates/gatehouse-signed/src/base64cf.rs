@@ -19,16 +19,20 @@ pub fn encode(bytes: &[u8]) -> String {
 /// Decodes CloudFront base64. Also accepts the plain standard alphabet (some signers leave
 /// `+/=` in place) and tolerates missing padding.
 pub fn decode(s: &str) -> Option<Vec<u8>> {
-    let mut buf: Vec<u8> = s
-        .bytes()
-        .map(|b| match b {
+    let mut buf = Vec::with_capacity(s.len() + 3);
+    buf.extend_from_slice(s.as_bytes());
+    // A plain loop over a copy: this runs on every signed request (hot path).
+    for b in buf.iter_mut() {
+        *b = match *b {
             b'-' => b'+',
             b'_' => b'=',
             b'~' => b'/',
             b => b,
-        })
-        .filter(|b| !b.is_ascii_whitespace())
-        .collect();
+        };
+    }
+    if buf.iter().any(u8::is_ascii_whitespace) {
+        buf.retain(|b| !b.is_ascii_whitespace());
+    }
     while buf.len() % 4 != 0 {
         buf.push(b'=');
     }
@@ -44,5 +48,16 @@ mod tests {
         assert!(!e.contains(['+', '=', '/']));
         assert_eq!(super::decode(&e).unwrap(), data);
         assert!(super::decode("!!!").is_none());
+        // Standard alphabet, missing padding and whitespace are tolerated.
+        assert_eq!(
+            super::decode("+/8=").unwrap(),
+            super::decode("-~8_").unwrap()
+        );
+        assert_eq!(
+            super::decode("-~8").unwrap(),
+            super::decode("-~8_").unwrap()
+        );
+        assert_eq!(super::decode(" -~\n8_ ").unwrap(), vec![0xfb, 0xff]);
+        assert!(super::decode("-~8__").is_none());
     }
 }

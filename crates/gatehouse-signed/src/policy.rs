@@ -6,6 +6,7 @@
 //! and `IpAddress` (`AWS:SourceIp`, IPv4 CIDR).
 
 use serde_json::Value;
+use std::fmt::Write as _;
 
 /// A parsed policy statement.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,9 +25,20 @@ pub struct Policy {
 pub fn canned(resource: &str, expires: u64) -> String {
     let mut s = String::with_capacity(resource.len() + 90);
     s.push_str("{\"Statement\":[{\"Resource\":");
-    s.push_str(&Value::String(resource.to_string()).to_string());
+    // JSON escaping as serde_json does it (`"`, `\` and control characters); most URLs
+    // have none of them, and this runs on every canned-policy request.
+    if resource
+        .bytes()
+        .all(|b| b >= 0x20 && b != b'"' && b != b'\\')
+    {
+        s.push('"');
+        s.push_str(resource);
+        s.push('"');
+    } else {
+        s.push_str(&Value::String(resource.to_string()).to_string());
+    }
     s.push_str(",\"Condition\":{\"DateLessThan\":{\"AWS:EpochTime\":");
-    s.push_str(&expires.to_string());
+    let _ = write!(s, "{expires}");
     s.push_str("}}}]}");
     s
 }
@@ -145,6 +157,23 @@ mod tests {
             ),
             r#"{"Statement":[{"Resource":"https://d111111abcdef8.cloudfront.net/image.jpg?size=large","Condition":{"DateLessThan":{"AWS:EpochTime":1357034400}}}]}"#
         );
+    }
+
+    #[test]
+    fn canned_escapes_like_serde_json() {
+        for r in [
+            "https://h/a\"b",
+            "https://h/a\\b",
+            "https://h/a\nb\u{1}",
+            "https://h/é\u{7f}",
+        ] {
+            let via_serde = format!(
+                "{{\"Statement\":[{{\"Resource\":{},\"Condition\":{{\"DateLessThan\":{{\"AWS:EpochTime\":7}}}}}}]}}",
+                Value::String(r.into())
+            );
+            assert_eq!(canned(r, 7), via_serde);
+            assert!(serde_json::from_str::<Value>(&canned(r, 7)).is_ok());
+        }
     }
 
     #[test]

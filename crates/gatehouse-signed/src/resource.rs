@@ -4,9 +4,12 @@
 //! (exactly one) match only inside their own section. Exceptions, as documented: `"*"` matches
 //! any URL; a trailing `*` in the path also matches any query (`/hello*` ≡ `/hello*?*`); a
 //! trailing `*` in the domain matches everything after it (`example.com*` ≡ `example.com*/*?*`);
-//! a Resource without `://` has any protocol. The separator before the query is written `\?` in
-//! a policy; an unescaped `?` is the one-character wildcard, and it may also stand for that
-//! separator (AWS's signers put the plain URL, `?` included, into custom policies).
+//! a Resource without `://` (before its first `/`) has any protocol. The separator before the
+//! query is written `\?` in a policy; an unescaped `?` is the one-character wildcard, and it may
+//! also stand for that separator (AWS's signers put the plain URL, `?` included, into custom
+//! policies). A URL without a query string has an empty query section, so `/hello*\?*` covers
+//! `/hello` as `/hello*` does (the documented equivalence). Protocol and domain compare
+//! case-insensitively, path and query exactly.
 //!
 //! The request URL is compared as received: percent-encoding kept, `+` not decoded.
 
@@ -51,47 +54,80 @@ fn tokens(pattern: &str) -> Vec<Tok> {
     out
 }
 
-/// Glob over `text` where `sep` (if any) is the index of the path/query separator: `*` may not
-/// cross it unless `free_tail` (a trailing `*` with no explicit query section).
-fn glob(p: &[Tok], text: &[u8], sep: Option<usize>, free_tail: bool) -> bool {
-    fn go(p: &[Tok], t: &[u8], pos: usize, sep: Option<usize>, free_tail: bool) -> bool {
-        let (mut pi, mut ti) = (0usize, pos);
-        let mut star: Option<(usize, usize)> = None;
-        while ti < t.len() {
-            let at_sep = Some(ti) == sep;
-            let ok = match p.get(pi) {
-                Some(Tok::Lit(c)) => !at_sep && *c == t[ti],
-                Some(Tok::One) => true,
-                Some(Tok::Sep) => at_sep,
-                _ => false,
-            };
-            if ok {
-                pi += 1;
-                ti += 1;
-            } else if p.get(pi) == Some(&Tok::Many) {
-                star = Some((pi, ti));
-                pi += 1;
-            } else if let Some((sp, st)) = star {
-                let last = sp + 1 == p.len();
-                if Some(st) == sep && !(last && free_tail) {
-                    return false;
-                }
-                pi = sp + 1;
-                ti = st + 1;
-                star = Some((sp, st + 1));
-            } else {
-                return false;
+/// Makes every position after a reachable `*` reachable too (`*` may match nothing).
+fn close(p: &[Tok], states: &mut [bool]) {
+    for i in 0..p.len() {
+        if states[i] && p[i] == Tok::Many {
+            states[i + 1] = true;
+        }
+    }
+}
+
+/// Runs the pattern as an automaton over `text`, one section of the URL: from the pattern
+/// positions in `states` to those reachable after all of `text`. `*` and `?` stay inside the
+/// section; `\?` (the separator) matches nothing in it. O(pattern × text), no backtracking.
+fn run(p: &[Tok], states: &mut Vec<bool>, text: &[u8]) {
+    close(p, states);
+    let mut next = vec![false; p.len() + 1];
+    for &c in text {
+        next.fill(false);
+        for i in 0..p.len() {
+            if !states[i] {
+                continue;
+            }
+            match p[i] {
+                Tok::Lit(l) if l == c => next[i + 1] = true,
+                Tok::One => next[i + 1] = true,
+                Tok::Many => next[i] = true,
+                _ => {}
             }
         }
-        p[pi..].iter().all(|&c| c == Tok::Many)
+        close(p, &mut next);
+        std::mem::swap(states, &mut next);
+        if !states.contains(&true) {
+            return;
+        }
     }
-    go(p, text, 0, sep, free_tail)
+}
+
+fn start(p: &[Tok]) -> Vec<bool> {
+    let mut s = vec![false; p.len() + 1];
+    s[0] = true;
+    s
 }
 
 /// Case-insensitive glob for the protocol and domain sections.
 fn glob_ci(pattern: &str, text: &str) -> bool {
     let p = tokens(&pattern.to_ascii_lowercase());
-    glob(&p, text.to_ascii_lowercase().as_bytes(), None, false)
+    let mut s = start(&p);
+    run(&p, &mut s, text.to_ascii_lowercase().as_bytes());
+    s[p.len()]
+}
+
+/// The path and query sections: `p` covers the path, then either ends (no query section), or
+/// goes on with a separator — `\?`, or a `?` standing for it — and covers the query. A URL
+/// without a query has an empty query section. A trailing `*` without an explicit `\?` covers
+/// any query (`/hello*` ≡ `/hello*?*`).
+fn glob_path_query(p: &[Tok], path: &[u8], query: Option<&[u8]>) -> bool {
+    let n = p.len();
+    let mut s = start(p);
+    run(p, &mut s, path);
+    if s[n] && (query.is_none() || (p.last() == Some(&Tok::Many) && !p.contains(&Tok::Sep))) {
+        return true;
+    }
+    let mut q = vec![false; n + 1];
+    let mut any = false;
+    for i in 0..n {
+        if s[i] && matches!(p[i], Tok::Sep | Tok::One) {
+            q[i + 1] = true;
+            any = true;
+        }
+    }
+    if !any {
+        return false;
+    }
+    run(p, &mut q, query.unwrap_or(b""));
+    q[n]
 }
 
 /// Whether `resource` (a custom policy's Resource) covers `url`.
@@ -99,9 +135,10 @@ pub fn matches(resource: &str, url: &Url<'_>) -> bool {
     if resource == "*" {
         return true;
     }
-    let (scheme_pat, rest) = match resource.split_once("://") {
-        Some((s, r)) => (s, r),
-        None => ("*", resource),
+    // `://` after the first `/` belongs to the path or query of a Resource without protocol.
+    let (scheme_pat, rest) = match resource.find("://") {
+        Some(i) if !resource[..i].contains('/') => (&resource[..i], &resource[i + 3..]),
+        _ => ("*", resource),
     };
     if !glob_ci(scheme_pat, url.scheme) {
         return false;
@@ -110,36 +147,19 @@ pub fn matches(resource: &str, url: &Url<'_>) -> bool {
         Some(i) => (&rest[..i], Some(&rest[i..])),
         None => (rest, None),
     };
-    let Some(tail) = tail else {
-        // `example.com*` covers everything below; a bare domain covers its root only.
-        if domain_pat.ends_with('*') {
-            let host_and_rest = format!(
-                "{}{}{}{}",
-                url.host,
-                url.path,
-                if url.query.is_some() { "?" } else { "" },
-                url.query.unwrap_or("")
-            );
-            return glob_ci(domain_pat, &host_and_rest);
-        }
-        return glob_ci(domain_pat, url.host) && url.path == "/" && url.query.is_none();
-    };
     if !glob_ci(domain_pat, url.host) {
         return false;
     }
-    let p = tokens(tail);
-    let explicit_query = p.contains(&Tok::Sep);
-    let free_tail = !explicit_query && p.last() == Some(&Tok::Many);
-    match url.query {
-        None => glob(&p, url.path.as_bytes(), None, false),
-        Some(q) => {
-            let mut text = Vec::with_capacity(url.path.len() + 1 + q.len());
-            text.extend_from_slice(url.path.as_bytes());
-            let sep = text.len();
-            text.push(b'?');
-            text.extend_from_slice(q.as_bytes());
-            glob(&p, &text, Some(sep), free_tail)
-        }
+    match tail {
+        // `example.com*` ≡ `example.com*/*?*`: everything below the domain.
+        None if domain_pat.ends_with('*') => true,
+        // A bare domain is its root.
+        None => url.path == "/" && url.query.is_none(),
+        Some(tail) => glob_path_query(
+            &tokens(tail),
+            url.path.as_bytes(),
+            url.query.map(str::as_bytes),
+        ),
     }
 }
 
@@ -214,5 +234,27 @@ mod tests {
         assert!(matches("*://x.com/a*", &url("http://x.com/a")));
         // encoded form compared literally
         assert!(!matches("https://x.com/a b", &url("https://x.com/a%20b")));
+    }
+
+    /// Found by tests/properties.rs against a matcher written from the documented rules.
+    #[test]
+    fn wildcards_stay_in_their_section() {
+        // A trailing `*` in the domain: the domain's own wildcards stop at the domain.
+        assert!(!matches("http://a?*", &url("http://a/")));
+        assert!(!matches("http://a*b*", &url("http://ac/b")));
+        assert!(matches("http://a*b*", &url("http://acb/x?y")));
+        // A `*` before the separator, then another `*` in the query.
+        assert!(matches("http://h/*?*x", &url("http://h/ab?cx")));
+        assert!(matches("http://h/a*?b*c", &url("http://h/axx?bzzc")));
+        // No protocol, `://` in the query.
+        assert!(matches(
+            "h.com/r\\?u=http://x",
+            &url("http://h.com/r?u=http://x")
+        ));
+        // `/hello*` ≡ `/hello*?*`, with or without a query.
+        assert!(matches("http://h/hello*\\?*", &url("http://h/hello")));
+        assert!(matches("http://h/hello*?*", &url("http://h/hello")));
+        assert!(matches("http://h/hello*\\?*", &url("http://h/hello?a")));
+        assert!(!matches("http://h/hello\\?a*", &url("http://h/hello")));
     }
 }

@@ -1,0 +1,647 @@
+#!/usr/bin/env bash
+# Access-log benchmark: what writing access logs costs Gatehouse's request path.
+#
+# Two release Gatehouse instances in front of the same nginx origin, measured with wrk
+# in alternating rounds:
+#   A: no [logs] section: no access logs;
+#   B: [logs] directory = LOG_DIR with formats = FORMATS (standard and JSON by default),
+#      flush_ms = FLUSH_MS.
+# Both serve the same distribution, which has Logging.Enabled = true (so B writes the
+# standard log as well as the JSON log), and both have [admin] listen for /metrics.
+#
+# After the warm-up and after every B run, the script waits for the writer to flush,
+# counts the standard log lines on disk (zcat of every standard file, lines not starting
+# with #) and the JSON lines, and checks that the lines added by the run match the
+# requests wrk completed (up to CONNECTIONS more: requests in flight when wrk stopped
+# are answered, or logged as abandoned, but not counted by wrk), that every line the
+# writer counts as written is on disk, and that gatehouse_log_lines_dropped_total and
+# gatehouse_log_write_errors_total are 0.
+#
+# Writes its results into BENCHMARKS.md between <!-- logs-bench:start --> and
+# <!-- logs-bench:end -->; exits with status 1 (after writing them) when a log check
+# failed.
+#
+#   ./bench/logs.sh                         # 3 rounds x 10 s per config
+#   DURATION=30 ROUNDS=5 ./bench/logs.sh
+#   PROFILE=1 ./bench/logs.sh               # also perf profiles of A and B under load
+#   LOG_DIR=/var/tmp/gh-logs ./bench/logs.sh  # logs on another file system
+#
+# Environment knobs:
+#   DURATION     seconds per wrk run                          (default 10)
+#   ROUNDS       A/B rounds; A first in odd rounds, B first in even ones (default 3)
+#   WARMUP       seconds of unrecorded warm-up per config     (default 2; 0 = none)
+#   CONNECTIONS  wrk connections                              (default 32)
+#   OBJ_BYTES    size of the origin object /obj.txt           (default 1024)
+#   FORMATS      B's [logs] formats, space-separated          (default "standard json")
+#   FLUSH_MS     B's [logs] flush_ms                          (default 1000)
+#   VARY         1 = every request differs, as real traffic does: wrk cycles through 4096
+#                requests with different query strings, user agents and referers (a
+#                Lua script), so log lines do not all compress alike; 0 = the same
+#                request every time, as bench/proxy.sh sends it  (default 1)
+#   LOG_DIR      B's [logs] directory; must be empty or absent (default: a temporary
+#                directory, removed at the end)
+#   QUIET_WAIT   before each run, wait up to this many seconds for other processes
+#                to leave the CPUs alone (default 120; 0 = do not wait)
+#   RETRIES      repeat a run disturbed by other processes up to this often (default 2)
+#   PROFILE      1 = after the rounds, `perf record -g` each config for PROFILE_SECONDS
+#                under the same load and add the top symbols to the report (default 0)
+#   PROFILE_SECONDS                                           (default 8)
+#   RUST_LOG     passed to Gatehouse                          (default warn)
+#
+# Layout (ports on 127.0.0.1):
+#   18081 origin:      nginx, serves /obj.txt, access_log off, Cache-Control: no-store
+#   18086 gatehouse-a: no access logs;   admin (/metrics) on 18088
+#   18087 gatehouse-b: access logs on;   admin (/metrics) on 18089
+# All servers run on CPU 1, wrk on CPU 0 (taskset); each Gatehouse runs with
+# TOKIO_WORKER_THREADS=1 (as in bench/proxy.sh and bench/geo.sh). The log writer thread
+# of B runs on CPU 1 too, so its work (formatting, gzip, writes) competes with the
+# request path for the same core: the throughput ratio B/A is the whole cost of logging.
+set -euo pipefail
+
+ROOT="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+# shellcheck source=lib.sh source-path=SCRIPTDIR
+source "$ROOT/bench/lib.sh"
+
+DURATION="${DURATION:-10}"
+ROUNDS="${ROUNDS:-3}"
+WARMUP="${WARMUP:-2}"
+CONNECTIONS="${CONNECTIONS:-32}"
+OBJ_BYTES="${OBJ_BYTES:-1024}"
+FORMATS="${FORMATS:-standard json}"
+FLUSH_MS="${FLUSH_MS:-1000}"
+VARY="${VARY:-1}"
+LOG_DIR="${LOG_DIR:-}"
+QUIET_WAIT="${QUIET_WAIT:-120}"
+RETRIES="${RETRIES:-2}"
+PROFILE="${PROFILE:-0}"
+PROFILE_SECONDS="${PROFILE_SECONDS:-8}"
+export RUST_LOG="${RUST_LOG:-warn}"
+
+ORIGIN_PORT=18081
+PORT_A=18086
+PORT_B=18087
+ADMIN_A=18088
+ADMIN_B=18089
+HOST_HEADER="bench.example.com"
+OBJ_PATH="/obj.txt"
+THREADS=1
+DIST_ID="EBENCH"
+USER_AGENT="Mozilla/5.0 (X11; Linux x86_64) gatehouse-logs-bench/1.0"
+# The target from the access-log issue: logging costs at most 5% of the throughput.
+TARGET_RATIO=0.95
+# Runs where other processes used more than this much of one CPU are repeated (RETRIES)
+# and, if still disturbed, flagged.
+FOREIGN_CPU_WARN_PCT=5
+
+BENCH_MD="$ROOT/BENCHMARKS.md"
+MARK_START='<!-- logs-bench:start -->'
+MARK_END='<!-- logs-bench:end -->'
+
+require_uints DURATION ROUNDS WARMUP CONNECTIONS OBJ_BYTES FLUSH_MS QUIET_WAIT RETRIES PROFILE_SECONDS
+if ((DURATION < 1 || ROUNDS < 1 || CONNECTIONS < 1 || OBJ_BYTES < 1 || PROFILE_SECONDS < 1)); then
+    echo "error: DURATION, ROUNDS, CONNECTIONS, OBJ_BYTES and PROFILE_SECONDS must be >= 1" >&2
+    exit 2
+fi
+if [[ "$PROFILE" != 0 && "$PROFILE" != 1 ]]; then
+    echo "error: PROFILE must be 0 or 1 (got '$PROFILE')" >&2
+    exit 2
+fi
+if [[ "$VARY" != 0 && "$VARY" != 1 ]]; then
+    echo "error: VARY must be 0 or 1 (got '$VARY')" >&2
+    exit 2
+fi
+read -ra FORMAT_LIST <<<"$FORMATS"
+WANT_STANDARD=0
+WANT_JSON=0
+for f in "${FORMAT_LIST[@]}"; do
+    case "$f" in
+    standard) WANT_STANDARD=1 ;;
+    json) WANT_JSON=1 ;;
+    *)
+        echo "error: FORMATS may hold only 'standard' and 'json' (got '$f')" >&2
+        exit 2
+        ;;
+    esac
+done
+if ((WANT_STANDARD + WANT_JSON == 0)); then
+    echo "error: FORMATS names no format" >&2
+    exit 2
+fi
+if [[ -n "$LOG_DIR" && -e "$LOG_DIR" && -n "$(ls -A -- "$LOG_DIR")" ]]; then
+    echo "error: LOG_DIR $LOG_DIR is not empty (the line counts read every file in it)" >&2
+    exit 2
+fi
+
+if [[ "$PROFILE" == 1 ]]; then
+    install_packages gzip:gzip perf:linux-perf
+else
+    install_packages gzip:gzip
+fi
+pin_cpus
+
+# --- Build ----------------------------------------------------------------------
+build_gatehouse
+
+require_free_ports "$ORIGIN_PORT" "$PORT_A" "$PORT_B" "$ADMIN_A" "$ADMIN_B"
+
+setup_work logs
+
+if [[ -z "$LOG_DIR" ]]; then
+    LOG_DIR="$WORK/logs"
+    LOG_DIR_NOTE="a temporary directory on $(df --output=source,fstype -- "$WORK" | awk 'NR == 2 { print $1 " (" $2 ")" }')"
+else
+    mkdir -p -- "$LOG_DIR"
+    LOG_DIR="$(cd -- "$LOG_DIR" && pwd)"
+    LOG_DIR_NOTE="\`$LOG_DIR\` on $(df --output=source,fstype -- "$LOG_DIR" | awk 'NR == 2 { print $1 " (" $2 ")" }')"
+fi
+[[ "$LOG_DIR" != *"'"* ]] || die "the log directory must not contain a single quote: $LOG_DIR"
+
+# --- Origin -----------------------------------------------------------------------
+write_origin
+nginx_check origin
+start_origin
+
+# --- Gatehouse ----------------------------------------------------------------------
+LOGGING='"Logging":{"Enabled":true,"IncludeCookies":false,"Bucket":"bench-logs.s3.amazonaws.com","Prefix":""},'
+TOML_FORMATS="$(printf '"%s", ' "${FORMAT_LIST[@]}" | sed 's/, $//')"
+LOGS_TOML="[logs]
+directory = '$LOG_DIR'
+formats = [$TOML_FORMATS]
+flush_ms = $FLUSH_MS"
+
+# write_gatehouse dir port admin_port [logs section]
+write_gatehouse() {
+    mkdir -p "$1/distributions"
+    {
+        cat <<EOF
+[listen]
+http = ["127.0.0.1:$2"]
+
+[admin]
+listen = "127.0.0.1:$3"
+EOF
+        if [[ -n "${4:-}" ]]; then
+            echo
+            echo "$4"
+        fi
+    } >"$1/gatehouse.toml"
+    distribution_json "$LOGGING" >"$1/distributions/$DIST_ID.json"
+}
+
+write_gatehouse "$WORK/gatehouse-a" "$PORT_A" "$ADMIN_A"
+write_gatehouse "$WORK/gatehouse-b" "$PORT_B" "$ADMIN_B" "$LOGS_TOML"
+
+CONFIGS=(A B)
+declare -A PORT=([A]="$PORT_A" [B]="$PORT_B") ADMIN=([A]="$ADMIN_A" [B]="$ADMIN_B")
+declare -A NAME=([A]=gatehouse-a [B]=gatehouse-b) SERVER_PID=()
+
+for c in "${CONFIGS[@]}"; do
+    log "starting ${NAME[$c]} on 127.0.0.1:${PORT[$c]}, CPU $SERVER_CPU, TOKIO_WORKER_THREADS=1"
+    start_server "${NAME[$c]}" "$WORK/${NAME[$c]}.log" \
+        env TOKIO_WORKER_THREADS=1 "$GATEHOUSE_BIN" serve --config "$WORK/${NAME[$c]}"
+    SERVER_PID[$c]="${PIDS[${#PIDS[@]} - 1]}"
+    wait_http "${NAME[$c]}" "${PORT[$c]}" 30
+done
+init_cpu_accounting
+
+# --- /metrics, log files, CPU time ---------------------------------------------------------
+# metric config name: the value of an unlabelled metric on the config's admin listener.
+metric() {
+    local v
+    v="$(curl -sS --max-time 5 "http://127.0.0.1:${ADMIN[$1]}/metrics" |
+        awk -v m="$2" '$1 == m { print $2; exit }')" || true
+    [[ "$v" =~ ^[0-9]+$ ]] || die "could not read $2 from ${NAME[$1]}'s /metrics"
+    echo "$v"
+}
+
+# wait_flushed: until B's writer has taken every queued record (its written counter
+# stops moving), then FLUSH_MS more, after which every line is flushed to its file.
+wait_flushed() {
+    local prev=-1 cur deadline=$((SECONDS + 60))
+    while :; do
+        cur="$(metric B gatehouse_log_lines_written_total)"
+        [[ "$cur" != "$prev" ]] || break
+        ((SECONDS < deadline)) || die "B's log writer still writing after 60 s"
+        prev="$cur"
+        sleep 0.5
+    done
+    sleep "$(awk -v ms="$FLUSH_MS" 'BEGIN { printf "%.3f\n", ms / 1000 + 0.3 }')"
+}
+
+# count_standard / count_json: data lines in B's log files (every gzip member).
+count_standard() {
+    find "$LOG_DIR" -type f -name '*.gz' ! -name '*.json.gz' -print0 |
+        xargs -0 -r zcat -- | LC_ALL=C awk '!/^#/ { n++ } END { print n + 0 }'
+}
+count_json() {
+    find "$LOG_DIR" -type f -name '*.json.gz' -print0 |
+        xargs -0 -r zcat -- | LC_ALL=C awk 'END { print NR }'
+}
+
+# log_state: sets STD_LINES, JSON_LINES, WRITTEN, DROPPED, WRITE_ERRORS (after a flush).
+log_state() {
+    wait_flushed
+    STD_LINES="$(count_standard)" || die "zcat failed on the standard logs in $LOG_DIR"
+    JSON_LINES="$(count_json)" || die "zcat failed on the JSON logs in $LOG_DIR"
+    WRITTEN="$(metric B gatehouse_log_lines_written_total)"
+    DROPPED="$(metric B gatehouse_log_lines_dropped_total)"
+    WRITE_ERRORS="$(metric B gatehouse_log_write_errors_total)"
+}
+
+# proc_ticks pid: user+system CPU time of a process, in clock ticks.
+proc_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
+# writer_tid: the thread id of B's log writer ("gatehouse-log-writer", 15 characters in comm).
+writer_tid() {
+    local t
+    for t in /proc/"${SERVER_PID[B]}"/task/*; do
+        if [[ "$(cat "$t/comm" 2>/dev/null)" == gatehouse-log-w* ]]; then
+            basename "$t"
+            return 0
+        fi
+    done
+    return 1
+}
+thread_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/${SERVER_PID[B]}/task/$1/stat"; }
+# us_per_request ticks requests
+us_per_request() { awk -v t="$1" -v n="$2" -v hz="$CLK_TCK" 'BEGIN { if (n == 0) print "n/a"; else printf "%.2f\n", t / hz * 1e6 / n }'; }
+
+# --- Sanity checks ---------------------------------------------------------------------
+log "sanity check"
+# wait_http's requests to B were logged too: count from here.
+log_state
+SANITY_STD0="$STD_LINES"
+SANITY_JSON0="$JSON_LINES"
+status="$(fetch "$ORIGIN_PORT" "$WORK/origin.body")" || die "origin: request failed"
+[[ "$status" == 200 ]] || die "origin returned HTTP $status"
+cmp -s "$WORK/origin.body" "$WORK/www/obj.txt" || die "origin body differs from the file it serves"
+for c in "${CONFIGS[@]}"; do
+    status="$(fetch "${PORT[$c]}" "$WORK/check-$c" -A "$USER_AGENT")" || die "$c: request failed"
+    [[ "$status" == 200 ]] || die "config $c answered HTTP $status"
+    cmp -s "$WORK/check-$c" "$WORK/origin.body" || die "config $c returned a body different from the origin's"
+done
+log_state
+((WANT_STANDARD == 0 || STD_LINES - SANITY_STD0 == 1)) ||
+    die "one request through B added $((STD_LINES - SANITY_STD0)) lines to its standard log (expected 1)"
+((WANT_JSON == 0 || JSON_LINES - SANITY_JSON0 == 1)) ||
+    die "one request through B added $((JSON_LINES - SANITY_JSON0)) lines to its JSON log (expected 1)"
+EXPECTED_UA="${USER_AGENT// /%20}"
+if ((WANT_STANDARD)); then
+    find "$LOG_DIR" -type f -name "$DIST_ID.*.gz" ! -name '*.json.gz' -print0 |
+        xargs -0 zcat -- >"$RAW/sanity-standard.log"
+    awk -F'\t' -v ua="$EXPECTED_UA" -v path="$OBJ_PATH" -v host="$HOST_HEADER" '
+        /^#/ { next }
+        NF == 33 && $6 == "GET" && $8 == path && $9 == "200" && $11 == ua && $16 == host && $29 == "Miss" { ok++ }
+        END { exit !(ok == 1) }' "$RAW/sanity-standard.log" ||
+        die "B's standard log line is not the expected one: $(cat "$RAW/sanity-standard.log")"
+fi
+A_METRICS="$(curl -sS --max-time 5 "http://127.0.0.1:$ADMIN_A/metrics")" || die "could not read A's /metrics"
+! grep -q '^gatehouse_log_lines' <<<"$A_METRICS" || die "A (no [logs]) has a log writer"
+grep -q '^gatehouse_requests_total' <<<"$A_METRICS" || die "A's /metrics has no gatehouse_requests_total"
+SANITY="one GET through each config: both 200 with the origin's body; B's standard log then gets exactly one line for it (33 fields: \`GET\`, \`$OBJ_PATH\`, \`200\`, the user agent encoded as \`$EXPECTED_UA\`, \`x-host-header\` $HOST_HEADER, \`Miss\`), its JSON log one; A has no log writer (no \`gatehouse_log_lines_*\` in its \`/metrics\`)"
+echo "    $SANITY"
+
+# --- Load ------------------------------------------------------------------------------
+# VARY=1: 4096 different requests, built once per wrk thread and sent in turn. Only the
+# query string, User-Agent and Referer change; the origin serves the same object.
+VARY_LUA="$WORK/vary.lua"
+cat >"$VARY_LUA" <<EOF
+-- Written by bench/logs.sh: 4096 different GETs of $OBJ_PATH, sent in turn.
+local agents = {
+  "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/%d.0.0.0 Safari/537.36",
+  "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/%d.1 Safari/605.1.15",
+  "Mozilla/5.0 (X11; Linux x86_64; rv:%d.0) Gecko/20100101 Firefox/%d.0",
+  "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 [FBAN/FBIOS;FBAV/%d.0]",
+  "curl/8.%d.0",
+  "python-requests/2.%d.3",
+  "Weird Agent %d%% \"quoted\" {braces}",
+}
+local referers = {
+  "https://www.example.com/",
+  "https://www.example.com/products/%d?color=red&size=42",
+  "https://www.google.com/search?q=cdn+edge+%d&hl=en",
+  "-",
+}
+local reqs = {}
+local n = 4096
+local i = 0
+function init(args)
+  math.randomseed(12345)
+  for k = 1, n do
+    local v = math.random(100, 140)
+    local h = {
+      ["Host"] = "$HOST_HEADER",
+      ["User-Agent"] = string.format(agents[math.random(#agents)], v, v),
+    }
+    local r = string.format(referers[math.random(#referers)], math.random(1, 99999))
+    if r ~= "-" then h["Referer"] = r end
+    local q = string.format("v=%d&utm_source=news%%20letter&id=%08x&sig=%s", k,
+      math.random(0, 2147483646), string.rep(string.char(math.random(97, 122)), math.random(0, 40)))
+    reqs[k] = wrk.format("GET", "$OBJ_PATH?" .. q, h)
+  end
+end
+function request()
+  i = i % n + 1
+  return reqs[i]
+end
+EOF
+
+# run_wrk config seconds outfile
+run_wrk() {
+    if [[ "$VARY" == 1 ]]; then
+        taskset -c "$LOAD_CPU" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$2"s --latency -s "$VARY_LUA" \
+            "http://127.0.0.1:${PORT[$1]}$OBJ_PATH" >"$3"
+    else
+        taskset -c "$LOAD_CPU" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$2"s --latency \
+            -H "Host: $HOST_HEADER" -H "User-Agent: $USER_AGENT" \
+            "http://127.0.0.1:${PORT[$1]}$OBJ_PATH" >"$3"
+    fi
+}
+
+if [[ "$VARY" == 1 ]]; then
+    WRK_CMD="wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency -s vary.lua http://127.0.0.1:PORT$OBJ_PATH"
+    cp "$VARY_LUA" "$RAW/vary.lua"
+    LOAD_NOTE="Requests: \`vary.lua\` (written by the script, kept in \`bench/out/logs-$RUN_ID/\`) cycles through 4,096 different GETs of \`$OBJ_PATH\`: the query string (\`v=N&utm_source=news%20letter&id=HEX&sig=…\`, 40 to 80 bytes), the \`User-Agent\` (7 families with varying versions, some with quotes, braces and \`%\`) and the \`Referer\` (absent for a quarter) change, so log lines differ the way real traffic's do and do not all compress alike (VARY=1)."
+else
+    WRK_CMD="wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency -H 'Host: $HOST_HEADER' -H 'User-Agent: $USER_AGENT' http://127.0.0.1:PORT$OBJ_PATH"
+    LOAD_NOTE="Requests: the same GET every time (VARY=0): log lines differ only in request ids, ports and timings, so they compress unusually well."
+fi
+
+if ((WARMUP > 0)); then
+    for c in "${CONFIGS[@]}"; do
+        log "warm-up: $c ${WARMUP}s (not recorded)"
+        run_wrk "$c" "$WARMUP" "$RAW/warmup-$c.txt"
+    done
+fi
+log_state
+PREV_STD="$STD_LINES"
+PREV_JSON="$JSON_LINES"
+WRITER_TID="$(writer_tid)" || die "B has no gatehouse-log-writer thread"
+
+ROWS=()
+CHECK_ROWS=()
+declare -A RPS=() P50=() P99=() CPU_US=()
+WRITER_US=""
+WARNINGS=""
+CHECK_FAILED=0
+REPEATS=0
+B_RUNS=0
+
+# check_b_run run_label requests: the log check after a B run.
+check_b_run() {
+    local label="$1" requests="$2" d_std d_json ok=1 why=""
+    log_state
+    d_std=$((STD_LINES - PREV_STD))
+    d_json=$((JSON_LINES - PREV_JSON))
+    PREV_STD="$STD_LINES"
+    PREV_JSON="$JSON_LINES"
+    if ((WANT_STANDARD)) && ((d_std < requests || d_std > requests + CONNECTIONS)); then
+        ok=0
+        why+=" standard lines $d_std for $requests requests;"
+    fi
+    if ((WANT_JSON)) && ((d_json < requests || d_json > requests + CONNECTIONS)); then
+        ok=0
+        why+=" JSON lines $d_json for $requests requests;"
+    fi
+    if ((WANT_STANDARD && WANT_JSON && d_std != d_json)); then
+        ok=0
+        why+=" $d_std standard lines but $d_json JSON lines;"
+    fi
+    if ((STD_LINES + JSON_LINES != WRITTEN)); then
+        ok=0
+        why+=" $((STD_LINES + JSON_LINES)) lines on disk but $WRITTEN counted as written;"
+    fi
+    if ((DROPPED != 0 || WRITE_ERRORS != 0)); then
+        ok=0
+        why+=" dropped $DROPPED, write errors $WRITE_ERRORS;"
+    fi
+    local std_col="$d_std" json_col="$d_json"
+    ((WANT_STANDARD)) || std_col="–"
+    ((WANT_JSON)) || json_col="–"
+    printf '    log check: %s standard lines, %s JSON lines for %s requests; on disk %s, written %s, dropped %s, write errors %s: %s\n' \
+        "$std_col" "$json_col" "$requests" "$((STD_LINES + JSON_LINES))" "$WRITTEN" "$DROPPED" "$WRITE_ERRORS" \
+        "$( ((ok)) && echo ok || echo "FAILED:$why")"
+    CHECK_ROWS+=("| $label | $requests | $std_col | $json_col | $((STD_LINES + JSON_LINES)) | $WRITTEN | $DROPPED | $WRITE_ERRORS | $( ((ok)) && echo ok || echo "**FAILED**:$why") |")
+    if ((!ok)); then
+        CHECK_FAILED=1
+        warn "log check failed after $label:$why"
+    fi
+}
+
+for ((round = 1; round <= ROUNDS; round++)); do
+    if ((round % 2)); then order=(A B); else order=(B A); fi
+    for c in "${order[@]}"; do
+        out="$RAW/round$round-$c.txt"
+        for ((attempt = 0; ; attempt++)); do
+            wait_quiet
+            note=""
+            ((attempt == 0)) || note=", repeat $attempt"
+            log "round $round/$ROUNDS: $c (${DURATION}s$note)"
+            before="$(origin_requests)"
+            cpu0="$(proc_ticks "${SERVER_PID[$c]}")"
+            [[ "$c" == A ]] || wcpu0="$(thread_ticks "$WRITER_TID")"
+            read -r busy0 ours0 < <(cpu_snapshot)
+            t0="$(date +%s.%N)"
+            run_wrk "$c" "$DURATION" "$out"
+            t1="$(date +%s.%N)"
+            read -r busy1 ours1 < <(cpu_snapshot)
+            cpu1="$(proc_ticks "${SERVER_PID[$c]}")"
+            [[ "$c" == A ]] || wcpu1="$(thread_ticks "$WRITER_TID")"
+            after="$(origin_requests)"
+
+            parse_wrk "$out"
+            origin_delta=$((after - before))
+            foreign="$(foreign_pct "$busy0" "$ours0" "$busy1" "$ours1" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')")"
+            cpu_us="$(us_per_request "$((cpu1 - cpu0))" "$WRK_TOTAL")"
+            writer_us="–"
+            [[ "$c" == A ]] || writer_us="$(us_per_request "$((wcpu1 - wcpu0))" "$WRK_TOTAL")"
+            printf '    %s %10s req/s  p50 %8s ms  p99 %8s ms  requests %s  origin %s  non-2xx %s  socket errors %s  CPU %s µs/req (writer %s)  foreign CPU %s%%\n' \
+                "$c" "$WRK_RPS" "$WRK_P50" "$WRK_P99" "$WRK_TOTAL" "$origin_delta" "$WRK_NON2XX" "$WRK_SOCKERR" "$cpu_us" "$writer_us" "$foreign"
+            if ((WRK_NON2XX > 0)); then
+                die "config $c answered $WRK_NON2XX non-2xx/3xx responses in round $round; results would be meaningless (see $out)"
+            fi
+            if [[ "$c" == B ]]; then
+                B_RUNS=$((B_RUNS + 1))
+                label="round $round$note"
+                check_b_run "$label" "$WRK_TOTAL"
+            fi
+            if ! over_threshold "$foreign" || ((attempt >= RETRIES)); then
+                break
+            fi
+            log "other processes used $foreign% of a CPU during the run: repeating it"
+            cp "$out" "$RAW/round$round-$c-disturbed$((attempt + 1)).txt"
+            REPEATS=$((REPEATS + 1))
+        done
+        if ((origin_delta * 10 < WRK_TOTAL * 9)); then
+            WARNINGS+="- Warning: round $round, $c: only $origin_delta origin requests for $WRK_TOTAL client requests (responses served from a cache?).
+"
+            warn "$c: only $origin_delta origin requests for $WRK_TOTAL client requests"
+        fi
+        if over_threshold "$foreign"; then
+            WARNINGS+="- Warning: round $round, $c: other processes used $foreign% of a CPU during the run (after $attempt repeat(s)); this round's numbers are disturbed.
+"
+            warn "round $round, $c: other processes used $foreign% of a CPU"
+        fi
+        RPS[$c]+="$WRK_RPS "
+        P50[$c]+="$WRK_P50 "
+        P99[$c]+="$WRK_P99 "
+        CPU_US[$c]+="$cpu_us "
+        [[ "$c" == A ]] || WRITER_US+="$writer_us "
+        ROWS+=("| $round | $c | $WRK_RPS | $WRK_P50 | $WRK_P99 | $WRK_TOTAL | $origin_delta | $WRK_SOCKERR | $cpu_us | $writer_us | $foreign |")
+    done
+done
+
+# --- Profiles (optional) -------------------------------------------------------------------
+PROFILE_ROWS=()
+if [[ "$PROFILE" == 1 ]]; then
+    for c in "${CONFIGS[@]}"; do
+        wait_quiet
+        log "profiling $c: perf record -g for ${PROFILE_SECONDS}s under load (not recorded)"
+        run_wrk "$c" "$((PROFILE_SECONDS + 2))" "$RAW/profile-$c-wrk.txt" &
+        wrk_pid=$!
+        sleep 1
+        perf record -q -g -o "$RAW/perf-$c.data" -p "${SERVER_PID[$c]}" -- sleep "$PROFILE_SECONDS" \
+            >"$RAW/perf-$c.record.log" 2>&1 || warn "perf record failed for $c (see $RAW/perf-$c.record.log)"
+        wait "$wrk_pid" || true
+        if [[ -s "$RAW/perf-$c.data" ]]; then
+            perf report -i "$RAW/perf-$c.data" --no-children --sort comm,dso,symbol --stdio \
+                --percent-limit 0.5 >"$RAW/perf-$c.txt" 2>/dev/null || true
+            perf report -i "$RAW/perf-$c.data" --no-children --sort comm --stdio \
+                >"$RAW/perf-$c-threads.txt" 2>/dev/null || true
+            while IFS= read -r row; do
+                PROFILE_ROWS+=("$row")
+            done < <(awk -v c="$c" '
+                /^#/ || NF == 0 { next }
+                $1 ~ /%$/ && n < 15 {
+                    pct = $1; comm = $2; dso = $3; $1 = $2 = $3 = $4 = ""; sub(/^ +/, ""); sub(/[ -]+$/, "")
+                    gsub(/\|/, "\\|")
+                    printf "| %s | %s | %s | %s | `%s` |\n", c, pct, comm, dso, $0; n++
+                }' "$RAW/perf-$c.txt")
+        fi
+    done
+    check_b_run "profile run" "$(awk '$2 == "requests" && $3 == "in" { print $1 }' "$RAW/profile-B-wrk.txt")"
+fi
+
+stop_servers
+
+# --- Results -----------------------------------------------------------------------------
+declare -A MED_RPS=() MED_P50=() MED_P99=() MED_CPU=()
+for c in "${CONFIGS[@]}"; do
+    # shellcheck disable=SC2086 # word splitting intended
+    MED_RPS[$c]="$(median ${RPS[$c]})"
+    # shellcheck disable=SC2086
+    MED_P50[$c]="$(median ${P50[$c]})"
+    # shellcheck disable=SC2086
+    MED_P99[$c]="$(median ${P99[$c]})"
+    # shellcheck disable=SC2086
+    MED_CPU[$c]="$(median ${CPU_US[$c]})"
+done
+# shellcheck disable=SC2086
+MED_WRITER="$(median $WRITER_US)"
+RATIO="$(ratio "${MED_RPS[B]}" "${MED_RPS[A]}")"
+ROUND_RATIOS=()
+read -ra rps_a <<<"${RPS[A]}"
+read -ra rps_b <<<"${RPS[B]}"
+for ((i = 0; i < ROUNDS; i++)); do
+    ROUND_RATIOS+=("$(ratio "${rps_b[i]}" "${rps_a[i]}")")
+done
+EXTRA_US="$(awk -v a="${MED_RPS[A]}" -v b="${MED_RPS[B]}" 'BEGIN { printf "%.2f\n", (1e6 / b - 1e6 / a) }')"
+COST_PCT="$(awk -v r="$RATIO" 'BEGIN { printf "%.1f\n", (1 - r) * 100 }')"
+
+meets() { awk -v v="$1" -v t="$2" 'BEGIN { exit !(v >= t) }'; }
+
+CMD="DURATION=$DURATION ROUNDS=$ROUNDS"
+[[ "$WARMUP" == 2 ]] || CMD+=" WARMUP=$WARMUP"
+[[ "$CONNECTIONS" == 32 ]] || CMD+=" CONNECTIONS=$CONNECTIONS"
+[[ "$OBJ_BYTES" == 1024 ]] || CMD+=" OBJ_BYTES=$OBJ_BYTES"
+[[ "$FORMATS" == "standard json" ]] || CMD+=" FORMATS='$FORMATS'"
+[[ "$FLUSH_MS" == 1000 ]] || CMD+=" FLUSH_MS=$FLUSH_MS"
+[[ "$VARY" == 1 ]] || CMD+=" VARY=0"
+[[ "$QUIET_WAIT" == 120 ]] || CMD+=" QUIET_WAIT=$QUIET_WAIT"
+[[ "$RETRIES" == 2 ]] || CMD+=" RETRIES=$RETRIES"
+[[ "$PROFILE" == 0 ]] || CMD+=" PROFILE=1"
+[[ "$LOG_DIR" == "$WORK/logs" ]] || CMD+=" LOG_DIR=$LOG_DIR"
+CMD+=" ./bench/logs.sh"
+
+collect_versions
+RUSTC_VERSION="$(rustc --version 2>/dev/null || echo 'rustc ?')"
+
+SECTION="$WORK/section.md"
+{
+    echo "$MARK_START"
+    echo "## Access logs: throughput with logging on vs off"
+    echo
+    echo "Target (access-log issue): the request path with logging on costs at most 5% of the throughput with logging off (ratio B/A ≥ $TARGET_RATIO)."
+    echo
+    echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+    echo "- Machine: \`nproc\` = $NPROC${CPU_MODEL:+, $CPU_MODEL}, Linux $(uname -r)"
+    echo "- Versions: Gatehouse rev $GIT_REV, $RUSTC_VERSION, $NGINX_VERSION, wrk $WRK_VERSION"
+    echo "- Command: \`$CMD\`"
+    echo
+    echo "HTTP/1.1 keep-alive GETs of a ${OBJ_BYTES}-byte object (\`$OBJ_PATH\`) through Gatehouse to an nginx origin on the same host; the origin sends \`Cache-Control: no-store\`, so every request goes to the origin. Both configs serve the same distribution (\`Logging.Enabled: true\`) and have \`[admin] listen\`; A has no \`[logs]\` section, B has \`[logs] directory\` ($LOG_DIR_NOTE), \`formats = [$TOML_FORMATS]\`, \`flush_ms = $FLUSH_MS\` (queue and file size at their defaults), so every request B answers adds one line to each of its files."
+    echo
+    echo "- $LOAD_NOTE"
+    echo "- Load: \`$WRK_CMD\`, PORT is $PORT_A for A and $PORT_B for B, pinned to CPU $LOAD_CPU; A first in odd rounds, B first in even rounds; ${WARMUP}s unrecorded warm-up per config"
+    echo "- Servers pinned to CPU $SERVER_CPU: origin nginx (\`worker_processes 1\`, access log off), and both Gatehouse instances (\`gatehouse serve --config DIR\`, release build, \`TOKIO_WORKER_THREADS=1\`, \`RUST_LOG=$RUST_LOG\`); the one not under load is idle. B's log writer thread shares CPU $SERVER_CPU with its request path."
+    echo "- CPU µs/request: user+system CPU time of the Gatehouse process under load divided by wrk's requests (clock ticks of 1/$CLK_TCK s); \"writer\" is the part of B's spent in its \`gatehouse-log-writer\` thread."
+    echo "- Sanity check before the load: $SANITY."
+    echo "- Foreign CPU: CPU time used by processes other than this benchmark's while wrk ran, in % of one CPU. Each run first waited (up to ${QUIET_WAIT}s) for other processes to use at most ${FOREIGN_CPU_WARN_PCT}%; runs above ${FOREIGN_CPU_WARN_PCT}% were repeated up to $RETRIES time(s) ($REPEATS repeat(s) in this run; the table shows the last attempt, the disturbed ones are kept in \`bench/out/\`)."
+    if [[ -n "$WARNINGS" ]]; then
+        echo
+        printf '%s' "$WARNINGS"
+    fi
+    echo
+    echo "| Round | Config | Requests/sec | p50 (ms) | p99 (ms) | Requests | Origin requests | Socket errors | CPU µs/request | of which writer | Foreign CPU (%) |"
+    echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    printf '%s\n' "${ROWS[@]}"
+    echo
+    echo "Medians over $ROUNDS round(s):"
+    echo
+    echo "| Config | Requests/sec | p50 (ms) | p99 (ms) | CPU µs/request |"
+    echo "|---|---:|---:|---:|---:|"
+    echo "| A (logs off) | ${MED_RPS[A]} | ${MED_P50[A]} | ${MED_P99[A]} | ${MED_CPU[A]} |"
+    echo "| B (logs on) | ${MED_RPS[B]} | ${MED_P50[B]} | ${MED_P99[B]} | ${MED_CPU[B]} (writer ${MED_WRITER}) |"
+    echo "| **ratio B/A** | $RATIO | $(ratio "${MED_P50[B]}" "${MED_P50[A]}") | $(ratio "${MED_P99[B]}" "${MED_P99[A]}") | $(ratio "${MED_CPU[B]}" "${MED_CPU[A]}") |"
+    echo
+    echo "Per-round requests/sec ratios B/A: ${ROUND_RATIOS[*]}. At the medians, B spends $EXTRA_US µs more per request than A (1/throughput; the server CPU is the bottleneck)."
+    echo
+    if meets "$RATIO" "$TARGET_RATIO"; then
+        echo "**Target met:** logging costs $COST_PCT% of the throughput (B/A = $RATIO, target ≥ $TARGET_RATIO)."
+    else
+        echo "**Target NOT met:** logging costs $COST_PCT% of the throughput (B/A = $RATIO, target ≥ $TARGET_RATIO)."
+    fi
+    echo
+    echo "### Log lines on disk after each B run"
+    echo
+    echo "After each B run (repeats included) the script waits for the writer to go idle plus \`flush_ms\`, then counts data lines in B's files with \`zcat\` (standard: lines not starting with \`#\`). \"Standard\"/\"JSON\" are the lines the run added; they must be at least wrk's requests and at most $CONNECTIONS more (requests in flight when wrk stopped are answered or logged as abandoned, but wrk does not count them). \"On disk\" (both formats, cumulative) must equal \`gatehouse_log_lines_written_total\`; dropped and write errors are \`gatehouse_log_lines_dropped_total\` and \`gatehouse_log_write_errors_total\` from B's \`/metrics\`."
+    echo
+    echo "| B run | wrk requests | Standard lines | JSON lines | On disk (total) | Written (total) | Dropped | Write errors | Check |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---|"
+    printf '%s\n' "${CHECK_ROWS[@]}"
+    echo
+    if ((CHECK_FAILED)); then
+        echo "**Log check FAILED** (see the table)."
+    else
+        echo "**Log check passed:** every B run's requests have their lines on disk, none dropped."
+    fi
+    if ((${#PROFILE_ROWS[@]} > 0)); then
+        echo
+        echo "### Profiles under the same load (PROFILE=1)"
+        echo
+        echo "\`perf record -g -p PID -- sleep $PROFILE_SECONDS\` on each Gatehouse process under the wrk load (runs not in the table above), \`perf report --no-children --sort comm,dso,symbol\`; top 15 entries per config (self time). Full reports in \`bench/out/logs-$RUN_ID/\`."
+        echo
+        echo "| Config | Self % | Thread | DSO | Symbol |"
+        echo "|---|---:|---|---|---|"
+        printf '%s\n' "${PROFILE_ROWS[@]}"
+    fi
+    echo "$MARK_END"
+} >"$SECTION"
+
+write_section "$MARK_START" "$MARK_END" "$SECTION"
+
+log "results written to $BENCH_MD (raw output in $RAW)"
+echo
+sed -n "/^$MARK_START\$/,/^$MARK_END\$/p" "$BENCH_MD"
+if ((CHECK_FAILED)); then
+    die "a log check failed (see the section above)"
+fi

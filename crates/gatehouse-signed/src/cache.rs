@@ -40,10 +40,18 @@ fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     std::hint::black_box(acc) == 0
 }
 
+/// A request accepted before: its exact signed material and its parsed policy.
+struct Accepted {
+    parts: Box<[u8]>,
+    policy: crate::policy::Policy,
+    key_id: Box<str>,
+}
+
 /// The verification cache.
 pub struct VerifyCache {
     shards: Vec<Mutex<HashMap<u64, Entry>>>,
     per_shard: usize,
+    accepted: Vec<Mutex<HashMap<u64, Accepted>>>,
 }
 
 impl Default for VerifyCache {
@@ -58,6 +66,7 @@ impl VerifyCache {
         VerifyCache {
             shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
             per_shard: (capacity / SHARDS).max(1),
+            accepted: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
         }
     }
 
@@ -110,6 +119,55 @@ impl VerifyCache {
                 signature: sig.into(),
                 message: msg.into(),
                 expires,
+            },
+        );
+    }
+
+    fn parts_slot(parts: &[&[u8]]) -> u64 {
+        let mut h = DefaultHasher::new();
+        for p in parts {
+            h.write(p);
+            h.write_u8(0);
+        }
+        h.finish()
+    }
+
+    /// The policy and key of a request whose exact parts (URL pieces, cookies) were accepted
+    /// before, without decoding anything: only its time and IP conditions remain to check.
+    pub fn accepted(&self, parts: &[&[u8]]) -> Option<(crate::policy::Policy, Box<str>)> {
+        let slot = Self::parts_slot(parts);
+        let map = self.accepted[slot as usize % SHARDS]
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let e = map.get(&slot)?;
+        // Compare piece by piece against the stored `\0`-joined parts (no allocation).
+        let mut stored = e.parts.split(|&b| b == 0);
+        for p in parts {
+            if stored.next() != Some(*p) {
+                return None;
+            }
+        }
+        Some((e.policy.clone(), e.key_id.clone()))
+    }
+
+    /// Remembers a request that passed every check.
+    pub fn accept(&self, parts: &[&[u8]], policy: &crate::policy::Policy, key_id: &str) {
+        if parts.iter().any(|p| p.contains(&0)) {
+            return;
+        }
+        let slot = Self::parts_slot(parts);
+        let mut map = self.accepted[slot as usize % SHARDS]
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if map.len() >= self.per_shard {
+            map.clear();
+        }
+        map.insert(
+            slot,
+            Accepted {
+                parts: parts.join(&0u8).into_boxed_slice(),
+                policy: policy.clone(),
+                key_id: key_id.into(),
             },
         );
     }

@@ -240,6 +240,27 @@ pub fn verify(
             Source::Cookies,
         ),
     };
+    // Fast path: this exact request (URL, plus the cookies when they carry the signature) was
+    // accepted before; only the time and IP conditions can have changed.
+    let cookie_part: &[u8] = match source {
+        Source::Url => b"",
+        Source::Cookies => req.cookies.unwrap_or("").as_bytes(),
+    };
+    let parts: [&[u8]; 5] = [
+        req.scheme.as_bytes(),
+        req.host.as_bytes(),
+        req.path.as_bytes(),
+        req.query.unwrap_or("").as_bytes(),
+        cookie_part,
+    ];
+    if let Some((policy, key_pair_id)) = cache.accepted(&parts) {
+        time_and_ip(&policy, req)?;
+        return Ok(Verified {
+            source,
+            key_pair_id: key_pair_id.into(),
+            cached: true,
+        });
+    }
     let where_ = match source {
         Source::Url => "query parameter",
         Source::Cookies => "cookie",
@@ -362,6 +383,33 @@ pub fn verify(
         cache.insert(key_id, hash, &signature, &message, policy.date_less_than);
     }
 
+    time_and_ip(&policy, req)?;
+    if let Some(r) = &policy.resource {
+        if !resource::matches(r, &url) {
+            return Err(fail(
+                FailureKind::ResourceMismatch,
+                format!(
+                    "Resource {r:?} does not match the request URL {}://{}{}{}{}",
+                    url.scheme,
+                    url.host,
+                    url.path,
+                    if url.query.is_some() { "?" } else { "" },
+                    url.query.unwrap_or("")
+                ),
+            ));
+        }
+    }
+    cache.accept(&parts, &policy, key_id);
+    Ok(Verified {
+        source,
+        key_pair_id: key_id.to_string(),
+        cached,
+    })
+}
+
+/// `DateLessThan`, `DateGreaterThan` and `IpAddress`: the conditions that change between two
+/// identical requests.
+fn time_and_ip(policy: &Policy, req: &Request<'_>) -> Result<(), Failure> {
     if req.now >= policy.date_less_than {
         return Err(fail(
             FailureKind::Expired,
@@ -397,24 +445,5 @@ pub fn verify(
             ));
         }
     }
-    if let Some(r) = &policy.resource {
-        if !resource::matches(r, &url) {
-            return Err(fail(
-                FailureKind::ResourceMismatch,
-                format!(
-                    "Resource {r:?} does not match the request URL {}://{}{}{}{}",
-                    url.scheme,
-                    url.host,
-                    url.path,
-                    if url.query.is_some() { "?" } else { "" },
-                    url.query.unwrap_or("")
-                ),
-            ));
-        }
-    }
-    Ok(Verified {
-        source,
-        key_pair_id: key_id.to_string(),
-        cached,
-    })
+    Ok(())
 }

@@ -72,9 +72,13 @@ const MAXMIND_ADDRESSES: &[(&str, Option<&str>)] = &[
     ("2001:480::1", None),
 ];
 
+/// `rel` under the workspace root (two levels above this crate).
 fn workspace_path(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
+    let krate = Path::new(env!("CARGO_MANIFEST_DIR"));
+    krate
+        .parent()
+        .and_then(Path::parent)
+        .unwrap_or(krate)
         .join(rel)
 }
 

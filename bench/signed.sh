@@ -190,6 +190,11 @@ EOF
     distribution_json | jq -c "$filter" >"$1/distributions/EBENCH.json"
 }
 
+# A private copy of the binary: other builds in this checkout cannot replace it under the
+# running servers or under perf's symbol lookup.
+cp "$GATEHOUSE_BIN" "$WORK/gatehouse"
+GATEHOUSE_BIN="$WORK/gatehouse"
+
 write_gatehouse "$WORK/gatehouse-a" "$PORT_A" 0
 write_gatehouse "$WORK/gatehouse-b" "$PORT_B" 1
 

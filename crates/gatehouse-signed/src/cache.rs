@@ -140,12 +140,15 @@ impl VerifyCache {
             .lock()
             .unwrap_or_else(|p| p.into_inner());
         let e = map.get(&slot)?;
-        // Compare piece by piece against the stored `\0`-joined parts (no allocation).
+        // Compare piece by piece against the stored `\0`-joined parts (no allocation), in
+        // constant time like the signature cache: the parts hold the Signature.
         let mut stored = e.parts.split(|&b| b == 0);
+        let mut same = true;
         for p in parts {
-            if stored.next() != Some(*p) {
-                return None;
-            }
+            same &= stored.next().is_some_and(|s| ct_eq(s, p));
+        }
+        if !same {
+            return None;
         }
         Some((e.policy.clone(), e.key_id.clone()))
     }

@@ -388,7 +388,11 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "n/a"; else printf 
 # collect_versions: NGINX_VERSION, WRK_VERSION, CPU_MODEL, GIT_REV (for the report).
 collect_versions() {
     # shellcheck disable=SC2034 # used by the calling script
-    NGINX_VERSION="$("$NGINX" -v 2>&1 | sed 's/^nginx version: //')"
+    NGINX_VERSION="nginx ?"
+    if [[ -n "${NGINX:-}" ]]; then
+        # shellcheck disable=SC2034
+        NGINX_VERSION="$("$NGINX" -v 2>&1 | sed 's/^nginx version: //')"
+    fi
     # shellcheck disable=SC2034
     WRK_VERSION="$( (wrk --version 2>&1 || true) | awk 'NR == 1 { print $2 }')"
     # shellcheck disable=SC2034

@@ -124,24 +124,31 @@ impl Pending {
         }
     }
 
-    fn record(&self, dist: Arc<DistLog>, state: &EdgeState, o: &Outcome) -> LogRecord {
+    /// Moves the captured request side into a record (no copies), returning the writer and
+    /// the start time alongside.
+    fn record(
+        self,
+        dist: Arc<DistLog>,
+        state: &EdgeState,
+        o: &Outcome,
+    ) -> (Box<LogRecord>, Arc<LogSink>, Instant) {
         let rt = o.cause.map(|c| c.result_types());
-        LogRecord {
+        let rec = Box::new(LogRecord {
             dist,
             end: SystemTime::now(),
             edge_location: state.log_location.clone(),
             sc_bytes: 0,
             c_ip: self.c_ip,
-            method: self.method.clone(),
-            uri_stem: self.uri_stem.clone(),
+            method: self.method,
+            uri_stem: self.uri_stem,
             status: 0,
-            referer: self.referer.clone(),
-            user_agent: self.user_agent.clone(),
-            query: self.query.clone(),
-            cookie: self.cookie.clone(),
+            referer: self.referer,
+            user_agent: self.user_agent,
+            query: self.query,
+            cookie: self.cookie,
             result_type: rt.map_or("Miss", |r| r.edge),
-            request_id: self.request_id.clone(),
-            host_header: self.host.clone(),
+            request_id: self.request_id,
+            host_header: self.host,
             protocol: if self.https { "https" } else { "http" },
             cs_bytes: self.cs_bytes,
             time_taken: self.start.elapsed(),
@@ -163,7 +170,8 @@ impl Pending {
                 [b[0], b[1]]
             }),
             path_pattern: o.pattern.clone().unwrap_or_else(|| Arc::from("-")),
-        }
+        });
+        (rec, self.sink, self.start)
     }
 
     /// Wraps `resp` so that its record is written when the body ends. Requests that no
@@ -177,7 +185,7 @@ impl Pending {
         let Some(dist) = o.dist.and_then(|i| state.distributions.get(i)) else {
             return resp;
         };
-        let mut rec = self.record(dist.log.clone(), state, o);
+        let (mut rec, sink, start) = self.record(dist.log.clone(), state, o);
         let status = resp.status().as_u16();
         rec.status = status;
         if o.cause.is_none() && status >= 400 {
@@ -215,21 +223,21 @@ impl Pending {
         let (parts, body) = resp.into_parts();
         let logged = LoggedBody {
             inner: body,
-            record: Some(Box::new(rec)),
-            sink: self.sink,
-            start: self.start,
+            record: Some(rec),
+            sink,
+            start,
         };
         Response::from_parts(parts, EdgeBody::Logged(Box::pin(logged)))
     }
 
     /// Logs a request whose viewer left before the response started (status `000`).
-    pub fn abandoned(&self, state: &EdgeState, o: &Outcome) {
+    pub fn abandoned(self, state: &EdgeState, o: &Outcome) {
         if let Some(dist) = o.dist.and_then(|i| state.distributions.get(i)) {
-            let mut rec = self.record(dist.log.clone(), state, o);
+            let (mut rec, sink, _) = self.record(dist.log.clone(), state, o);
             rec.result_type = "Error";
             rec.response_result_type = "Error";
             rec.detailed_result_type = "ClientHungUpRequest";
-            self.sink.log(rec);
+            sink.log(rec);
         }
     }
 }
@@ -258,7 +266,7 @@ impl LoggedBody {
                 rec.result_type = "Error";
                 rec.detailed_result_type = "ClientCommError";
             }
-            self.sink.log(*rec);
+            self.sink.log(rec);
         }
     }
 }

@@ -12,7 +12,7 @@ use crate::log::{AbandonGuard, Outcome, Pending};
 use crate::response::headers::{self, XCache, X_GATEHOUSE_CAUSE};
 use crate::response::{self, Denial, EdgeBody, ResponseContext};
 use crate::routing::host::normalize_host;
-use crate::state::{Distribution, EdgeState};
+use crate::state::{Behavior, Distribution, EdgeState};
 use crate::viewer::Connection;
 use crate::Edge;
 use futures_util::FutureExt;
@@ -213,7 +213,7 @@ pub async fn handle(
     }
 
     // Phase: origin.
-    let resp = fetch(state, dist, conn, request_id, req).await;
+    let resp = fetch(state, dist, behavior, conn, viewer_ip, request_id, req).await;
     match resp {
         Ok((resp, viewer_req_head)) => {
             let status = resp.status().as_u16();
@@ -227,7 +227,7 @@ pub async fn handle(
                     cause,
                     &format!(
                         "origin {} answered {status}",
-                        dist.origins[behavior_origin(dist, &viewer_req_head)].id
+                        dist.origins[behavior.origin].id
                     ),
                 );
                 custom_error(state, dist, conn, &viewer_req_head, request_id, resp, cause).await
@@ -251,10 +251,6 @@ pub async fn handle(
             .await
         }
     }
-}
-
-fn behavior_origin<B>(dist: &Distribution, req: &Request<B>) -> usize {
-    dist.behavior_for(req.uri().path()).origin
 }
 
 /// Phase: limits. URL over 8,192 bytes or request line plus headers over 20,480 → 413.
@@ -286,15 +282,17 @@ fn limits<B>(req: &Request<B>) -> Option<Denial> {
 type Head = Request<()>;
 
 /// Phase: origin. Forwards the request and decorates the response.
+#[allow(clippy::too_many_arguments)]
 async fn fetch(
     state: &EdgeState,
     dist: &Distribution,
+    behavior: &Behavior,
     conn: &Connection,
+    viewer_ip: std::net::IpAddr,
     request_id: &HeaderValue,
     req: Request<Incoming>,
 ) -> Result<(Response<EdgeBody>, Head), (Denial, Head)> {
     let path = req.uri().path();
-    let behavior = dist.behavior_for(path);
     let origin = &dist.origins[behavior.origin];
     let fwd = &behavior.forwarding;
     // The signing parameters never reach the origin of a restricted behaviour.
@@ -336,8 +334,6 @@ async fn fetch(
         },
     );
     if fwd.cloudfront_headers || !fwd.headers.is_empty() {
-        let (viewer_ip, _) =
-            crate::viewer::client_ip::viewer_ip(conn.ip(), req.headers(), &state.trusted_proxies);
         crate::viewer::cloudfront_headers::add(
             &mut headers,
             fwd,

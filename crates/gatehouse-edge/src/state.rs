@@ -96,14 +96,7 @@ impl Behavior {
             .as_ref()
             .map(|a| MethodSet::from_methods(&a.items))
             .unwrap_or(MethodSet::from_methods(&[CfMethod::Get, CfMethod::Head]));
-        let forwarding = if b.cache_policy_id.is_empty()
-            && b.origin_request_policy_id.is_empty()
-            && b.forwarded_values.is_none()
-        {
-            Forwarding::all_except_host()
-        } else {
-            Forwarding::for_behavior(b)
-        };
+        let forwarding = Forwarding::for_behavior(b);
         Behavior {
             pattern: b.path_pattern.as_deref().map(PathPattern::new),
             viewer_protocol_policy: b.viewer_protocol_policy,

@@ -96,8 +96,8 @@ impl LogSink {
     }
 
     /// Queues a record; never blocks. A full queue drops it (counted).
-    pub fn log(&self, r: LogRecord) {
-        match self.tx.try_send(Msg::Record(Box::new(r))) {
+    pub fn log(&self, r: impl Into<Box<LogRecord>>) {
+        match self.tx.try_send(Msg::Record(r.into())) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
                 self.counters.dropped.fetch_add(1, Ordering::Relaxed);

@@ -324,28 +324,9 @@ for ((round = 1; round <= ROUNDS; round++)); do
             if ((WRK_NON2XX > 0)); then
                 die "config $c answered $WRK_NON2XX non-2xx/3xx responses in round $round; results would be meaningless (see $out)"
             fi
-            if ! over_threshold "$foreign" || ((attempt >= RETRIES)); then
-                break
-            fi
-            log "other processes used $foreign% of a CPU during the run: repeating it"
-            cp "$out" "$RAW/round$round-$c-disturbed$((attempt + 1)).txt"
-            REPEATS=$((REPEATS + 1))
+            retry_disturbed "$foreign" "$attempt" "$out" "$round" "$c" || break
         done
-        if ((origin_delta * 10 < WRK_TOTAL * 9)); then
-            WARNINGS+="- Warning: round $round, $c: only $origin_delta origin requests for $WRK_TOTAL client requests (responses served from a cache?).
-"
-            warn "$c: only $origin_delta origin requests for $WRK_TOTAL client requests"
-        fi
-        if over_threshold "$foreign"; then
-            WARNINGS+="- Warning: round $round, $c: other processes used $foreign% of a CPU during the run (after $attempt repeat(s)); this round's numbers are disturbed.
-"
-            warn "round $round, $c: other processes used $foreign% of a CPU"
-        fi
-        RPS[$c]+="$WRK_RPS "
-        P50[$c]+="$WRK_P50 "
-        P99[$c]+="$WRK_P99 "
-        CPU_US[$c]+="$cpu_us "
-        ROWS+=("| $round | $c | $WRK_RPS | $WRK_P50 | $WRK_P99 | $WRK_TOTAL | $origin_delta | $WRK_SOCKERR | $cpu_us | $foreign |")
+        record_run "$round" "$c" "$origin_delta" "$cpu_us" "$foreign" "$attempt"
     done
 done
 

@@ -432,3 +432,43 @@ write_section() {
     fi
     cat "$tmp" >"$BENCH_MD"
 }
+
+# --- The end of one measured run, shared by the A/B benchmarks --------------------------------
+
+# retry_disturbed FOREIGN ATTEMPT OUTFILE ROUND CONFIG: succeeds (and archives the output) when
+# the run was disturbed by other processes and may be repeated; fails when it is to be kept.
+retry_disturbed() {
+    if ! over_threshold "$1" || (($2 >= RETRIES)); then
+        return 1
+    fi
+    log "other processes used $1% of a CPU during the run: repeating it"
+    cp "$3" "$RAW/round$4-$5-disturbed$(($2 + 1)).txt"
+    REPEATS=$((REPEATS + 1))
+}
+
+# record_run ROUND CONFIG ORIGIN_DELTA CPU_US FOREIGN ATTEMPT [EXTRA]: warnings for a run that
+# bypassed the origin or was disturbed, then the run's numbers into RPS/P50/P99/CPU_US and a
+# ROWS table row (EXTRA, if given, is a column before the foreign CPU).
+record_run() {
+    local round="$1" c="$2" origin_delta="$3" cpu_us="$4" foreign="$5" attempt="$6" extra="${7:-}"
+    if ((origin_delta * 10 < WRK_TOTAL * 9)); then
+        WARNINGS+="- Warning: round $round, $c: only $origin_delta origin requests for $WRK_TOTAL client requests (responses served from a cache?).
+"
+        warn "$c: only $origin_delta origin requests for $WRK_TOTAL client requests"
+    fi
+    if over_threshold "$foreign"; then
+        WARNINGS+="- Warning: round $round, $c: other processes used $foreign% of a CPU during the run (after $attempt repeat(s)); this round's numbers are disturbed.
+"
+        warn "round $round, $c: other processes used $foreign% of a CPU"
+    fi
+    # RPS, P50, P99 and CPU_US are associative arrays declared by the calling script.
+    # shellcheck disable=SC2004
+    RPS[$c]+="$WRK_RPS "
+    # shellcheck disable=SC2004
+    P50[$c]+="$WRK_P50 "
+    # shellcheck disable=SC2004
+    P99[$c]+="$WRK_P99 "
+    # shellcheck disable=SC2004
+    CPU_US[$c]+="$cpu_us "
+    ROWS+=("| $round | $c | $WRK_RPS | $WRK_P50 | $WRK_P99 | $WRK_TOTAL | $origin_delta | $WRK_SOCKERR | $cpu_us | ${extra:+$extra | }$foreign |")
+}

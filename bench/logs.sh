@@ -465,29 +465,10 @@ for ((round = 1; round <= ROUNDS; round++)); do
                 label="round $round$note"
                 check_b_run "$label" "$WRK_TOTAL"
             fi
-            if ! over_threshold "$foreign" || ((attempt >= RETRIES)); then
-                break
-            fi
-            log "other processes used $foreign% of a CPU during the run: repeating it"
-            cp "$out" "$RAW/round$round-$c-disturbed$((attempt + 1)).txt"
-            REPEATS=$((REPEATS + 1))
+            retry_disturbed "$foreign" "$attempt" "$out" "$round" "$c" || break
         done
-        if ((origin_delta * 10 < WRK_TOTAL * 9)); then
-            WARNINGS+="- Warning: round $round, $c: only $origin_delta origin requests for $WRK_TOTAL client requests (responses served from a cache?).
-"
-            warn "$c: only $origin_delta origin requests for $WRK_TOTAL client requests"
-        fi
-        if over_threshold "$foreign"; then
-            WARNINGS+="- Warning: round $round, $c: other processes used $foreign% of a CPU during the run (after $attempt repeat(s)); this round's numbers are disturbed.
-"
-            warn "round $round, $c: other processes used $foreign% of a CPU"
-        fi
-        RPS[$c]+="$WRK_RPS "
-        P50[$c]+="$WRK_P50 "
-        P99[$c]+="$WRK_P99 "
-        CPU_US[$c]+="$cpu_us "
         [[ "$c" == A ]] || WRITER_US+="$writer_us "
-        ROWS+=("| $round | $c | $WRK_RPS | $WRK_P50 | $WRK_P99 | $WRK_TOTAL | $origin_delta | $WRK_SOCKERR | $cpu_us | $writer_us | $foreign |")
+        record_run "$round" "$c" "$origin_delta" "$cpu_us" "$foreign" "$attempt" "$writer_us"
     done
 done
 

@@ -1058,31 +1058,6 @@ fn proxy_protocol_v1_names_the_viewer() {
     );
 }
 
-/// A PROXY protocol v2 PROXY/TCP header.
-fn proxy_v2(src: SocketAddr, dst: SocketAddr) -> Vec<u8> {
-    let mut h = b"\r\n\r\n\0\r\nQUIT\n".to_vec();
-    h.push(0x21); // version 2, PROXY
-    let mut addrs = Vec::new();
-    match (src, dst) {
-        (SocketAddr::V4(s), SocketAddr::V4(d)) => {
-            h.push(0x11); // TCP over IPv4
-            addrs.extend_from_slice(&s.ip().octets());
-            addrs.extend_from_slice(&d.ip().octets());
-        }
-        (SocketAddr::V6(s), SocketAddr::V6(d)) => {
-            h.push(0x21); // TCP over IPv6
-            addrs.extend_from_slice(&s.ip().octets());
-            addrs.extend_from_slice(&d.ip().octets());
-        }
-        _ => panic!("mixed address families"),
-    }
-    addrs.extend_from_slice(&src.port().to_be_bytes());
-    addrs.extend_from_slice(&dst.port().to_be_bytes());
-    h.extend_from_slice(&(addrs.len() as u16).to_be_bytes());
-    h.extend_from_slice(&addrs);
-    h
-}
-
 #[test]
 fn proxy_protocol_v2_ipv4_names_the_viewer() {
     let origin = Origin::start();

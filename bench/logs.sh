@@ -227,16 +227,24 @@ wait_flushed() {
         sleep 0.5
     done
     sleep "$(awk -v ms="$FLUSH_MS" 'BEGIN { printf "%.3f\n", ms / 1000 + 0.3 }')"
+    # Rotated files are gzipped at idle priority: wait until none is waiting.
+    deadline=$((SECONDS + 300))
+    while [[ "$(metric B gatehouse_log_compress_backlog_bytes)" != 0 ]]; do
+        ((SECONDS < deadline)) || die "B's log compressor still busy after 300 s"
+        sleep 0.2
+    done
 }
 
 # count_standard / count_json: data lines in B's log files (every gzip member).
+# Open files are plain (`.log`, `.json`), rotated ones gzip (`.gz`, `.json.gz`): `zcat -f`
+# reads both. Called when the compressor is idle (wait_flushed), so no file is renamed meanwhile.
 count_standard() {
-    find "$LOG_DIR" -type f -name '*.gz' ! -name '*.json.gz' -print0 |
-        xargs -0 -r zcat -- | LC_ALL=C awk '!/^#/ { n++ } END { print n + 0 }'
+    find "$LOG_DIR" -type f \( -name '*.gz' -o -name '*.log' \) ! -name '*.json.gz' -print0 |
+        xargs -0 -r zcat -f -- | LC_ALL=C awk '!/^#/ { n++ } END { print n + 0 }'
 }
 count_json() {
-    find "$LOG_DIR" -type f -name '*.json.gz' -print0 |
-        xargs -0 -r zcat -- | LC_ALL=C awk 'END { print NR }'
+    find "$LOG_DIR" -type f \( -name '*.json.gz' -o -name '*.json' \) -print0 |
+        xargs -0 -r zcat -f -- | LC_ALL=C awk 'END { print NR }'
 }
 
 # log_state: sets STD_LINES, JSON_LINES, WRITTEN, DROPPED, WRITE_ERRORS (after a flush).
@@ -256,6 +264,17 @@ writer_tid() {
     local t
     for t in /proc/"${SERVER_PID[B]}"/task/*; do
         if [[ "$(cat "$t/comm" 2>/dev/null)" == gatehouse-log-w* ]]; then
+            basename "$t"
+            return 0
+        fi
+    done
+    return 1
+}
+# gzip_tid: the thread id of B's log compressor ("gatehouse-log-gzip", "gatehouse-log-g" in comm).
+gzip_tid() {
+    local t
+    for t in /proc/"${SERVER_PID[B]}"/task/*; do
+        if [[ "$(cat "$t/comm" 2>/dev/null)" == gatehouse-log-g* ]]; then
             basename "$t"
             return 0
         fi
@@ -287,8 +306,8 @@ log_state
     die "one request through B added $((JSON_LINES - SANITY_JSON0)) lines to its JSON log (expected 1)"
 EXPECTED_UA="${USER_AGENT// /%20}"
 if ((WANT_STANDARD)); then
-    find "$LOG_DIR" -type f -name "$DIST_ID.*.gz" ! -name '*.json.gz' -print0 |
-        xargs -0 zcat -- >"$RAW/sanity-standard.log"
+    find "$LOG_DIR" -type f \( -name "$DIST_ID.*.gz" -o -name "$DIST_ID.*.log" \) ! -name '*.json.gz' -print0 |
+        xargs -0 zcat -f -- >"$RAW/sanity-standard.log"
     awk -F'\t' -v ua="$EXPECTED_UA" -v path="$OBJ_PATH" -v host="$HOST_HEADER" '
         /^#/ { next }
         NF == 33 && $6 == "GET" && $8 == path && $9 == "200" && $11 == ua && $16 == host && $29 == "Miss" { ok++ }
@@ -377,11 +396,13 @@ log_state
 PREV_STD="$STD_LINES"
 PREV_JSON="$JSON_LINES"
 WRITER_TID="$(writer_tid)" || die "B has no gatehouse-log-writer thread"
+GZIP_TID="$(gzip_tid)" || die "B has no gatehouse-log-gzip thread"
 
 ROWS=()
 CHECK_ROWS=()
 declare -A RPS=() P50=() P99=() CPU_US=()
 WRITER_US=""
+GZIP_US=""
 WARNINGS=""
 CHECK_FAILED=0
 REPEATS=0
@@ -440,6 +461,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
             before="$(origin_requests)"
             cpu0="$(proc_ticks "${SERVER_PID[$c]}")"
             [[ "$c" == A ]] || wcpu0="$(thread_ticks "$WRITER_TID")"
+            [[ "$c" == A ]] || gcpu0="$(thread_ticks "$GZIP_TID")"
             read -r busy0 ours0 < <(cpu_snapshot)
             t0="$(date +%s.%N)"
             run_wrk "$c" "$DURATION" "$out"
@@ -464,10 +486,14 @@ for ((round = 1; round <= ROUNDS; round++)); do
                 B_RUNS=$((B_RUNS + 1))
                 label="round $round$note"
                 check_b_run "$label" "$WRK_TOTAL"
+                # check_b_run waited for the compressor to finish this run's rotated files.
+                gzip_us="$(us_per_request "$(($(thread_ticks "$GZIP_TID") - gcpu0))" "$WRK_TOTAL")"
+                echo "    B deferred gzip: $gzip_us µs/req (compressor thread, during and after the run)"
             fi
             retry_disturbed "$foreign" "$attempt" "$out" "$round" "$c" || break
         done
         [[ "$c" == A ]] || WRITER_US+="$writer_us "
+        [[ "$c" == A ]] || GZIP_US+="$gzip_us "
         record_run "$round" "$c" "$origin_delta" "$cpu_us" "$foreign" "$attempt" "$writer_us"
     done
 done
@@ -519,6 +545,8 @@ for c in "${CONFIGS[@]}"; do
 done
 # shellcheck disable=SC2086
 MED_WRITER="$(median $WRITER_US)"
+# shellcheck disable=SC2086
+MED_GZIP="$(median $GZIP_US)"
 RATIO="$(ratio "${MED_RPS[B]}" "${MED_RPS[A]}")"
 ROUND_RATIOS=()
 read -ra rps_a <<<"${RPS[A]}"

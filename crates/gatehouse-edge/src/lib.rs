@@ -65,7 +65,7 @@ impl Edge {
         let logs = match &l.directory {
             None => None,
             Some(dir) => {
-                use gatehouse_model::settings::LogFormat;
+                use gatehouse_model::settings::{CompressPriority, LogFormat};
                 let sink = gatehouse_logs::LogSink::start(gatehouse_logs::SinkConfig {
                     directory: config.resolve_path(dir),
                     formats: gatehouse_logs::Formats {
@@ -75,6 +75,10 @@ impl Edge {
                     max_file_bytes: l.max_file_bytes,
                     flush_interval: Duration::from_millis(l.flush_ms.max(1)),
                     capacity: l.queue,
+                    compress: match l.compress_priority {
+                        CompressPriority::Idle => gatehouse_logs::CompressPriority::Idle,
+                        CompressPriority::Normal => gatehouse_logs::CompressPriority::Normal,
+                    },
                 })
                 .map_err(|e| StateError::Logs(config.resolve_path(dir).display().to_string(), e))?;
                 Some(Arc::new(sink))

@@ -10,15 +10,15 @@ use crate::response::EdgeBody;
 use crate::state::EdgeState;
 use crate::viewer::Connection;
 use bytes::Bytes;
-use gatehouse_logs::{DistLog, LogRecord, LogSink};
+use gatehouse_logs::{DistLog, LogSink, RecordRef};
 use gatehouse_model::Cause;
-use http::{HeaderMap, Request, Response, Version};
+use http::{Request, Response, Version};
 use hyper::body::{Body, Frame, SizeHint};
 use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 /// What the pipeline learned about a request, for its log line.
 #[derive(Debug, Default)]
@@ -45,10 +45,6 @@ impl Outcome {
     }
 }
 
-fn bytes_of(h: &HeaderMap, name: http::header::HeaderName) -> Option<Box<[u8]>> {
-    h.get(name).map(|v| v.as_bytes().into())
-}
-
 fn version_str(v: Version) -> &'static str {
     match v {
         Version::HTTP_09 => "HTTP/0.9",
@@ -59,24 +55,118 @@ fn version_str(v: Version) -> &'static str {
     }
 }
 
-/// The request side of a record, captured before the request is forwarded.
-pub struct Pending {
-    sink: Arc<LogSink>,
-    start: Instant,
-    method: Box<str>,
-    uri_stem: Box<[u8]>,
-    query: Option<Box<[u8]>>,
-    referer: Option<Box<[u8]>>,
-    user_agent: Option<Box<[u8]>>,
-    cookie: Option<Box<[u8]>>,
-    host: Box<[u8]>,
+/// Where a captured value is in [`Entry::text`].
+#[derive(Debug, Clone, Copy, Default)]
+struct Span(u32, u32);
+
+/// Appends `v` to `text`, returning where it is.
+fn keep(text: &mut Vec<u8>, v: &[u8]) -> Span {
+    let start = text.len() as u32;
+    text.extend_from_slice(v);
+    Span(start, text.len() as u32)
+}
+
+/// A request's log entry: every variable-length value in one buffer (one allocation, where an
+/// owned [`gatehouse_logs::LogRecord`] takes one per value), lent to the formatters as a
+/// [`RecordRef`].
+struct Entry {
+    text: Vec<u8>,
+    method: Span,
+    uri_stem: Span,
+    query: Option<Span>,
+    referer: Option<Span>,
+    user_agent: Option<Span>,
+    cookie: Option<Span>,
+    host: Span,
+    request_id: Span,
+    forwarded_for: Option<Span>,
+    content_type: Option<Span>,
+    cause_detail: Option<Span>,
     cs_bytes: u64,
     version: &'static str,
-    request_id: Box<str>,
     c_ip: IpAddr,
     c_port: u16,
     https: bool,
     ssl: Option<(&'static str, &'static str)>,
+    // Filled once the answer is known.
+    dist: Option<Arc<DistLog>>,
+    edge_location: Option<Arc<str>>,
+    path_pattern: Option<Arc<str>>,
+    status: u16,
+    sc_bytes: u64,
+    time_taken: Duration,
+    ttfb: Duration,
+    end: SystemTime,
+    result_type: &'static str,
+    response_result_type: &'static str,
+    detailed_result_type: &'static str,
+    content_len: Option<u64>,
+    range: Option<(u64, u64)>,
+    cause: Option<&'static str>,
+    country: Option<[u8; 2]>,
+}
+
+impl Entry {
+    fn bytes(&self, s: Span) -> &[u8] {
+        &self.text[s.0 as usize..s.1 as usize]
+    }
+
+    /// Captured from `&str`s, so valid UTF-8.
+    fn str(&self, s: Span) -> &str {
+        std::str::from_utf8(self.bytes(s)).unwrap_or("-")
+    }
+
+    /// The record, once `dist` is set.
+    fn view<'a>(&'a self, dist: &'a Arc<DistLog>) -> RecordRef<'a> {
+        RecordRef {
+            dist,
+            end: self.end,
+            edge_location: self.edge_location.as_deref().unwrap_or("-"),
+            sc_bytes: self.sc_bytes,
+            c_ip: self.c_ip,
+            method: self.str(self.method),
+            uri_stem: self.bytes(self.uri_stem),
+            status: self.status,
+            referer: self.referer.map(|s| self.bytes(s)),
+            user_agent: self.user_agent.map(|s| self.bytes(s)),
+            query: self.query.map(|s| self.bytes(s)),
+            cookie: self.cookie.map(|s| self.bytes(s)),
+            result_type: self.result_type,
+            request_id: self.str(self.request_id),
+            host_header: self.bytes(self.host),
+            protocol: if self.https { "https" } else { "http" },
+            cs_bytes: self.cs_bytes,
+            time_taken: self.time_taken,
+            forwarded_for: self.forwarded_for.map(|s| self.str(s)),
+            ssl_protocol: self.ssl.map(|s| s.0),
+            ssl_cipher: self.ssl.map(|s| s.1),
+            response_result_type: self.response_result_type,
+            protocol_version: self.version,
+            c_port: self.c_port,
+            ttfb: self.ttfb,
+            detailed_result_type: self.detailed_result_type,
+            content_type: self.content_type.map(|s| self.str(s)),
+            content_len: self.content_len,
+            range: self.range,
+            cause: self.cause,
+            cause_detail: self.cause_detail.map(|s| self.str(s)),
+            country: self.country,
+            path_pattern: self.path_pattern.as_deref().unwrap_or("-"),
+        }
+    }
+
+    fn send(&self, sink: &LogSink) {
+        if let Some(dist) = &self.dist {
+            sink.log(&self.view(dist));
+        }
+    }
+}
+
+/// The request side of a record, captured before the request is forwarded.
+pub struct Pending {
+    sink: Arc<LogSink>,
+    start: Instant,
+    entry: Box<Entry>,
 }
 
 impl Pending {
@@ -100,78 +190,98 @@ impl Pending {
             .get(http::header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
             .unwrap_or(0);
+        let mut text = Vec::with_capacity(512);
+        let header = |text: &mut Vec<u8>, name| h.get(name).map(|v| keep(text, v.as_bytes()));
+        let method = keep(&mut text, req.method().as_str().as_bytes());
+        let uri_stem = keep(&mut text, req.uri().path().as_bytes());
+        let query = req.uri().query().map(|q| keep(&mut text, q.as_bytes()));
+        let referer = header(&mut text, http::header::REFERER);
+        let user_agent = header(&mut text, http::header::USER_AGENT);
+        let cookie = header(&mut text, http::header::COOKIE);
+        let host = match h.get(http::header::HOST) {
+            Some(v) => keep(&mut text, v.as_bytes()),
+            None => keep(
+                &mut text,
+                req.uri().authority().map_or(b"", |a| a.as_str().as_bytes()),
+            ),
+        };
+        let request_id = keep(&mut text, request_id.as_bytes());
         Pending {
             sink,
             start: Instant::now(),
-            method: req.method().as_str().into(),
-            uri_stem: req.uri().path().as_bytes().into(),
-            query: req.uri().query().map(|q| q.as_bytes().into()),
-            referer: bytes_of(h, http::header::REFERER),
-            user_agent: bytes_of(h, http::header::USER_AGENT),
-            cookie: bytes_of(h, http::header::COOKIE),
-            host: h
-                .get(http::header::HOST)
-                .map(|v| v.as_bytes().into())
-                .or_else(|| req.uri().authority().map(|a| a.as_str().as_bytes().into()))
-                .unwrap_or_default(),
-            cs_bytes: head + body,
-            version: version_str(req.version()),
-            request_id: request_id.into(),
-            c_ip: conn.ip(),
-            c_port: conn.source.port(),
-            https: conn.https,
-            ssl: conn.tls.as_ref().map(|t| (t.protocol, t.cipher)),
+            entry: Box::new(Entry {
+                text,
+                method,
+                uri_stem,
+                query,
+                referer,
+                user_agent,
+                cookie,
+                host,
+                request_id,
+                forwarded_for: None,
+                content_type: None,
+                cause_detail: None,
+                cs_bytes: head + body,
+                version: version_str(req.version()),
+                c_ip: conn.ip(),
+                c_port: conn.source.port(),
+                https: conn.https,
+                ssl: conn.tls.as_ref().map(|t| (t.protocol, t.cipher)),
+                dist: None,
+                edge_location: None,
+                path_pattern: None,
+                status: 0,
+                sc_bytes: 0,
+                time_taken: Duration::ZERO,
+                ttfb: Duration::ZERO,
+                end: SystemTime::UNIX_EPOCH,
+                result_type: "Miss",
+                response_result_type: "Miss",
+                detailed_result_type: "Miss",
+                content_len: None,
+                range: None,
+                cause: None,
+                country: None,
+            }),
         }
     }
 
-    /// Moves the captured request side into a record (no copies), returning the writer and
-    /// the start time alongside.
-    fn record(
-        self,
-        dist: Arc<DistLog>,
+    /// Completes the entry with what the pipeline learned; `None` when no distribution owns
+    /// the request (not logged, as CloudFront).
+    fn complete(
+        mut self,
         state: &EdgeState,
         o: &Outcome,
-    ) -> (Box<LogRecord>, Arc<LogSink>, Instant) {
-        let rt = o.cause.map(|c| c.result_types());
-        let rec = Box::new(LogRecord {
-            dist,
-            end: SystemTime::now(),
-            edge_location: state.log_location.clone(),
-            sc_bytes: 0,
-            c_ip: self.c_ip,
-            method: self.method,
-            uri_stem: self.uri_stem,
-            status: 0,
-            referer: self.referer,
-            user_agent: self.user_agent,
-            query: self.query,
-            cookie: self.cookie,
-            result_type: rt.map_or("Miss", |r| r.edge),
-            request_id: self.request_id,
-            host_header: self.host,
-            protocol: if self.https { "https" } else { "http" },
-            cs_bytes: self.cs_bytes,
-            time_taken: self.start.elapsed(),
-            forwarded_for: o.forwarded_for.map(|ip| ip.to_string().into()),
-            ssl_protocol: self.ssl.map(|s| s.0),
-            ssl_cipher: self.ssl.map(|s| s.1),
-            response_result_type: rt.map_or("Miss", |r| r.response),
-            protocol_version: self.version,
-            c_port: self.c_port,
-            ttfb: self.start.elapsed(),
-            detailed_result_type: rt.map_or("Miss", |r| r.detailed),
-            content_type: None,
-            content_len: None,
-            range: None,
-            cause: o.cause.map(|c| c.id()),
-            cause_detail: o.detail.as_deref().map(Into::into),
-            country: o.viewer_ip.and_then(|ip| state.geo.country(ip)).map(|c| {
-                let b = c.as_str().as_bytes();
-                [b[0], b[1]]
-            }),
-            path_pattern: o.pattern.clone().unwrap_or_else(|| Arc::from("-")),
+    ) -> Option<(Box<Entry>, Arc<LogSink>, Instant)> {
+        let dist = o.dist.and_then(|i| state.distributions.get(i))?;
+        let e = &mut *self.entry;
+        e.dist = Some(dist.log.clone());
+        e.edge_location = Some(state.log_location.clone());
+        e.path_pattern = o.pattern.clone();
+        if let Some(c) = o.cause {
+            let rt = c.result_types();
+            e.result_type = rt.edge;
+            e.response_result_type = rt.response;
+            e.detailed_result_type = rt.detailed;
+            e.cause = Some(c.id());
+        }
+        if let Some(d) = &o.detail {
+            e.cause_detail = Some(keep(&mut e.text, d.as_bytes()));
+        }
+        if let Some(ip) = o.forwarded_for {
+            let mut buf = [0u8; 64];
+            let mut w = &mut buf[..];
+            let _ = std::io::Write::write_fmt(&mut w, format_args!("{ip}"));
+            let n = 64 - w.len();
+            e.forwarded_for = Some(keep(&mut e.text, &buf[..n]));
+        }
+        e.country = o.viewer_ip.and_then(|ip| state.geo.country(ip)).map(|c| {
+            let b = c.as_str().as_bytes();
+            [b[0], b[1]]
         });
-        (rec, self.sink, self.start)
+        e.ttfb = self.start.elapsed();
+        Some((self.entry, self.sink, self.start))
     }
 
     /// Wraps `resp` so that its record is written when the body ends. Requests that no
@@ -182,26 +292,27 @@ impl Pending {
         o: &Outcome,
         resp: Response<EdgeBody>,
     ) -> Response<EdgeBody> {
-        let Some(dist) = o.dist.and_then(|i| state.distributions.get(i)) else {
+        let Some((mut e, sink, start)) = self.complete(state, o) else {
             return resp;
         };
-        let (mut rec, sink, start) = self.record(dist.log.clone(), state, o);
         let status = resp.status().as_u16();
-        rec.status = status;
+        e.status = status;
         if o.cause.is_none() && status >= 400 {
-            rec.result_type = "Error";
-            rec.response_result_type = "Error";
-            rec.detailed_result_type = "Error";
+            e.result_type = "Error";
+            e.response_result_type = "Error";
+            e.detailed_result_type = "Error";
         }
         let h = resp.headers();
-        rec.content_type = h
+        if let Some(v) = h
             .get(http::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .map(Into::into);
-        rec.content_len = h
+        {
+            e.content_type = Some(keep(&mut e.text, v.as_bytes()));
+        }
+        e.content_len = h
             .get(http::header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok()?.parse().ok());
-        rec.range = h
+        e.range = h
             .get(http::header::CONTENT_RANGE)
             .and_then(|v| v.to_str().ok())
             .and_then(parse_content_range);
@@ -219,11 +330,11 @@ impl Pending {
                 .map(|(n, v)| (n.as_str().len() + v.len() + 4) as u64)
                 .sum::<u64>()
             + 2;
-        rec.sc_bytes = head_bytes;
+        e.sc_bytes = head_bytes;
         let (parts, body) = resp.into_parts();
         let logged = LoggedBody {
             inner: body,
-            record: Some(rec),
+            entry: Some(e),
             sink,
             start,
         };
@@ -232,12 +343,13 @@ impl Pending {
 
     /// Logs a request whose viewer left before the response started (status `000`).
     pub fn abandoned(self, state: &EdgeState, o: &Outcome) {
-        if let Some(dist) = o.dist.and_then(|i| state.distributions.get(i)) {
-            let (mut rec, sink, _) = self.record(dist.log.clone(), state, o);
-            rec.result_type = "Error";
-            rec.response_result_type = "Error";
-            rec.detailed_result_type = "ClientHungUpRequest";
-            sink.log(rec);
+        if let Some((mut e, sink, start)) = self.complete(state, o) {
+            e.result_type = "Error";
+            e.response_result_type = "Error";
+            e.detailed_result_type = "ClientHungUpRequest";
+            e.time_taken = start.elapsed();
+            e.end = SystemTime::now();
+            e.send(&sink);
         }
     }
 }
@@ -251,22 +363,22 @@ fn parse_content_range(v: &str) -> Option<(u64, u64)> {
 /// A response body that writes its request's log record when it ends.
 pub struct LoggedBody {
     inner: EdgeBody,
-    record: Option<Box<LogRecord>>,
+    entry: Option<Box<Entry>>,
     sink: Arc<LogSink>,
     start: Instant,
 }
 
 impl LoggedBody {
     fn send(&mut self, complete: bool) {
-        if let Some(mut rec) = self.record.take() {
-            rec.time_taken = self.start.elapsed();
-            rec.end = SystemTime::now();
-            if !complete && rec.result_type != "Error" {
+        if let Some(mut e) = self.entry.take() {
+            e.time_taken = self.start.elapsed();
+            e.end = SystemTime::now();
+            if !complete && e.result_type != "Error" {
                 // The viewer disconnected mid-body (cloudfront.md §2.3).
-                rec.result_type = "Error";
-                rec.detailed_result_type = "ClientCommError";
+                e.result_type = "Error";
+                e.detailed_result_type = "ClientCommError";
             }
-            self.sink.log(rec);
+            e.send(&self.sink);
         }
     }
 }
@@ -290,8 +402,8 @@ impl Body for LoggedBody {
         let polled = Pin::new(&mut this.inner).poll_frame(cx);
         match &polled {
             Poll::Ready(Some(Ok(frame))) => {
-                if let (Some(d), Some(rec)) = (frame.data_ref(), this.record.as_mut()) {
-                    rec.sc_bytes += d.len() as u64;
+                if let (Some(d), Some(e)) = (frame.data_ref(), this.entry.as_mut()) {
+                    e.sc_bytes += d.len() as u64;
                 }
                 if this.inner.is_end_stream() {
                     this.send(true);

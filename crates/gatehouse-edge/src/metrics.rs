@@ -154,17 +154,29 @@ impl Metrics {
                 "gatehouse_log_lines_written_total {}",
                 c.written.load(Ordering::Relaxed)
             );
-            out.push_str("# HELP gatehouse_log_lines_dropped_total Access-log records dropped (queue full or write failed).\n# TYPE gatehouse_log_lines_dropped_total counter\n");
+            out.push_str("# HELP gatehouse_log_lines_dropped_total Access-log lines dropped (too many waiting, or a write failed).\n# TYPE gatehouse_log_lines_dropped_total counter\n");
             let _ = writeln!(
                 out,
                 "gatehouse_log_lines_dropped_total {}",
                 c.dropped.load(Ordering::Relaxed)
             );
-            out.push_str("# HELP gatehouse_log_write_errors_total Access-log write or flush errors.\n# TYPE gatehouse_log_write_errors_total counter\n");
+            out.push_str("# HELP gatehouse_log_write_errors_total Access-log write, rotation or compression errors.\n# TYPE gatehouse_log_write_errors_total counter\n");
             let _ = writeln!(
                 out,
                 "gatehouse_log_write_errors_total {}",
                 c.errors.load(Ordering::Relaxed)
+            );
+            out.push_str("# HELP gatehouse_log_files_compressed_total Rotated access-log files gzipped.\n# TYPE gatehouse_log_files_compressed_total counter\n");
+            let _ = writeln!(
+                out,
+                "gatehouse_log_files_compressed_total {}",
+                c.compressed.load(Ordering::Relaxed)
+            );
+            out.push_str("# HELP gatehouse_log_compress_backlog_bytes Bytes of rotated plain access-log files waiting for gzip.\n# TYPE gatehouse_log_compress_backlog_bytes gauge\n");
+            let _ = writeln!(
+                out,
+                "gatehouse_log_compress_backlog_bytes {}",
+                c.compress_backlog_bytes.load(Ordering::Relaxed)
             );
         }
         out

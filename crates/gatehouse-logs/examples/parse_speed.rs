@@ -13,9 +13,12 @@
 //!   (`reader::open` and `read_until`: file reads, and gunzip for `.gz`).
 //!
 //! With `--write N` (N > 0), also `R` runs of formatting N records (cycling through 4096
-//! generated ones) with `standard::write_line` and with `standard::write_json` into a buffer, and
-//! of the whole writer ([`LogSink`]: queue, writer thread, gzip files) writing N records in the
-//! standard and JSON formats to a temporary directory.
+//! generated ones) with `standard::write_line` and with `standard::write_json` into a buffer,
+//! of both at once (`standard::write_both`), and of the whole writer ([`LogSink`]) writing N
+//! records in the standard and JSON formats to a temporary directory: `sink` is `log` (the
+//! request path's part: both lines formatted into a batch) plus `flush` (the writer thread
+//! appending the batches to plain files); `gzip` is `shutdown`, which compresses the files
+//! (the compressor's part, deferred to idle CPU in the edge), in records per second.
 //!
 //! Prints a table, then one `RESULT` line per measurement for scripts:
 //! `RESULT <what> <file|-> lines=<n> best=<lines/s> median=<lines/s> runs=<lines/s,...>`.
@@ -24,7 +27,7 @@
 mod support;
 
 use gatehouse_logs::reader::{self, StandardReader};
-use gatehouse_logs::sink::{Formats, LogSink, SinkConfig};
+use gatehouse_logs::sink::{CompressPriority, Formats, LogSink, SinkConfig};
 use gatehouse_logs::{standard, LogRecord};
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
@@ -202,6 +205,19 @@ fn measure_file(path: &Path, runs: usize) -> Result<Vec<Measure>, String> {
     Ok(vec![base, parse])
 }
 
+/// `standard::write_both`, the JSON line into a buffer of its own (its bytes not counted).
+fn write_both(r: &LogRecord, out: &mut Vec<u8>) {
+    thread_local! {
+        static JSON: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(Vec::with_capacity(2 << 20));
+    }
+    JSON.with_borrow_mut(|j| {
+        standard::write_both(r, out, j);
+        if j.len() >= 1 << 20 {
+            j.clear();
+        }
+    });
+}
+
 fn measure_format(
     what: &'static str,
     pool: &[LogRecord],
@@ -238,10 +254,17 @@ fn measure_format(
 /// The whole writer: `n` records through the queue and the writer thread into gzip files, in
 /// both formats; counted in records (each makes two lines). Records are cloned outside the
 /// timed part, in batches that fit the queue.
-fn measure_sink(pool: &[LogRecord], n: u64, runs: usize) -> Result<Measure, String> {
+fn measure_sink(pool: &[LogRecord], n: u64, runs: usize) -> Result<[Measure; 2], String> {
     const BATCH: u64 = 32_768;
     let mut m = Measure {
         what: "sink",
+        file: "-".into(),
+        lines: n,
+        bytes: 0,
+        runs: Vec::new(),
+    };
+    let mut gz = Measure {
+        what: "gzip",
         file: "-".into(),
         lines: n,
         bytes: 0,
@@ -261,24 +284,24 @@ fn measure_sink(pool: &[LogRecord], n: u64, runs: usize) -> Result<Measure, Stri
             max_file_bytes: 64 * 1024 * 1024,
             flush_interval: Duration::from_millis(1000),
             capacity: BATCH as usize,
+            compress: CompressPriority::Normal,
         })
         .map_err(|e| format!("{}: {e}", dir.display()))?;
         let mut elapsed = Duration::ZERO;
         let mut done = 0;
         while done < n {
             let k = BATCH.min(n - done);
-            let batch: Vec<LogRecord> = (done..done + k)
-                .map(|i| pool[(i % pool.len() as u64) as usize].clone())
-                .collect();
             let t = Instant::now();
-            for r in batch {
-                sink.log(r);
+            for i in done..done + k {
+                sink.log(&pool[(i % pool.len() as u64) as usize]);
             }
             sink.flush();
             elapsed += t.elapsed();
             done += k;
         }
+        let t = Instant::now();
         sink.shutdown();
+        gz.runs.push(t.elapsed());
         let c = sink.counters();
         let written = c.written.load(std::sync::atomic::Ordering::Relaxed);
         let dropped = c.dropped.load(std::sync::atomic::Ordering::Relaxed);
@@ -290,7 +313,7 @@ fn measure_sink(pool: &[LogRecord], n: u64, runs: usize) -> Result<Measure, Stri
         }
         m.runs.push(elapsed);
     }
-    Ok(m)
+    Ok([m, gz])
 }
 
 fn main() -> ExitCode {
@@ -327,9 +350,16 @@ fn main() -> ExitCode {
             args.runs,
             standard::write_json,
         ));
+        results.push(measure_format(
+            "write_both",
+            &pool,
+            args.write,
+            args.runs,
+            write_both,
+        ));
         eprintln!("writing {} records through LogSink", args.write);
         match measure_sink(&pool, args.write, args.runs) {
-            Ok(m) => results.push(m),
+            Ok(m) => results.extend(m),
             Err(e) => {
                 eprintln!("parse_speed: {e}");
                 return ExitCode::FAILURE;

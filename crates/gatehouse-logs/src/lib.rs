@@ -4,8 +4,9 @@
 //! * [`standard`]: the 33-field W3C line and the JSON line (with `cause`, `cause-detail`,
 //!   `c-country`, `cache-behavior-path-pattern`);
 //! * [`encode`]: the URL-encoding of values;
-//! * [`sink`]: the bounded queue and writer thread (hourly/size rotation, gzip, flush on
-//!   shutdown);
+//! * [`sink`]: lines formatted on the request path into bounded batches, a writer thread
+//!   appending them to plain files (hourly/size rotation, flush on shutdown), and a
+//!   compressor thread gzipping rotated files at idle priority;
 //! * [`reader`]: reading standard logs (ours or CloudFront's, gzip or plain) and JSON logs.
 
 #![warn(missing_docs)]
@@ -16,5 +17,5 @@ pub mod record;
 pub mod sink;
 pub mod standard;
 
-pub use record::{DistLog, LogRecord};
-pub use sink::{Formats, LogSink, SinkConfig};
+pub use record::{AsRecord, DistLog, LogRecord, RecordRef};
+pub use sink::{CompressPriority, Formats, LogSink, SinkConfig};

@@ -3,7 +3,7 @@
 //! `cause`, `cause-detail`, `c-country` and `cache-behavior-path-pattern`.
 
 use crate::encode::push_field;
-use crate::record::LogRecord;
+use crate::record::{AsRecord, RecordRef};
 use std::io::Write as _;
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -170,7 +170,7 @@ fn push_or_dash(out: &mut Vec<u8>, v: Option<u64>) {
 }
 
 /// Appends the value of standard field `i` (index into [`FIELDS`]), encoded.
-fn push_value(out: &mut Vec<u8>, r: &LogRecord, i: usize, stamp: &Stamp) {
+fn push_value(out: &mut Vec<u8>, r: &RecordRef<'_>, i: usize, stamp: &Stamp) {
     match i {
         0 => out.extend_from_slice(stamp.date()),
         1 => out.extend_from_slice(&stamp.time),
@@ -181,7 +181,7 @@ fn push_value(out: &mut Vec<u8>, r: &LogRecord, i: usize, stamp: &Stamp) {
         }
         5 => push_field(out, r.method.as_bytes()),
         6 => push_field(out, r.dist.domain.as_bytes()),
-        7 => push_field(out, &r.uri_stem),
+        7 => push_field(out, r.uri_stem),
         8 => {
             if r.status == 0 {
                 out.extend_from_slice(b"000");
@@ -189,24 +189,24 @@ fn push_value(out: &mut Vec<u8>, r: &LogRecord, i: usize, stamp: &Stamp) {
                 push_u64(out, r.status.into());
             }
         }
-        9 => opt(out, r.referer.as_deref()),
-        10 => opt(out, r.user_agent.as_deref()),
-        11 => opt(out, r.query.as_deref()),
+        9 => opt(out, r.referer),
+        10 => opt(out, r.user_agent),
+        11 => opt(out, r.query),
         12 => opt(
             out,
             if r.dist.include_cookies {
-                r.cookie.as_deref()
+                r.cookie
             } else {
                 None
             },
         ),
         13 => out.extend_from_slice(r.result_type.as_bytes()),
         14 => push_field(out, r.request_id.as_bytes()),
-        15 => push_field(out, &r.host_header),
+        15 => push_field(out, r.host_header),
         16 => out.extend_from_slice(r.protocol.as_bytes()),
         17 => push_u64(out, r.cs_bytes),
         18 => push_secs3(out, r.time_taken),
-        19 => opt(out, r.forwarded_for.as_deref().map(str::as_bytes)),
+        19 => opt(out, r.forwarded_for.map(str::as_bytes)),
         20 => opt(out, r.ssl_protocol.map(str::as_bytes)),
         21 => opt(out, r.ssl_cipher.map(str::as_bytes)),
         22 => out.extend_from_slice(r.response_result_type.as_bytes()),
@@ -216,7 +216,7 @@ fn push_value(out: &mut Vec<u8>, r: &LogRecord, i: usize, stamp: &Stamp) {
         26 => push_u64(out, r.c_port.into()),
         27 => push_secs3(out, r.ttfb),
         28 => out.extend_from_slice(r.detailed_result_type.as_bytes()),
-        29 => opt(out, r.content_type.as_deref().map(str::as_bytes)),
+        29 => opt(out, r.content_type.map(str::as_bytes)),
         30 => push_or_dash(out, r.content_len),
         31 => push_or_dash(out, r.range.map(|(a, _)| a)),
         32 => push_or_dash(out, r.range.map(|(_, b)| b)),
@@ -227,16 +227,38 @@ fn push_value(out: &mut Vec<u8>, r: &LogRecord, i: usize, stamp: &Stamp) {
 /// Appends the record's standard log line (with its newline) to `out`.
 ///
 /// Builds the line in place: no allocation beyond `out` growing.
-pub fn write_line(r: &LogRecord, out: &mut Vec<u8>) {
-    let stamp = Stamp::new(r.end);
+pub fn write_line(r: &impl AsRecord, out: &mut Vec<u8>) {
+    let r = r.record();
+    line_with_spans(&r, &Stamp::new(r.end), out);
+}
+
+/// Where each of the 33 values of a line starts and ends (offsets into the buffer the line
+/// was appended to).
+type Spans = [(usize, usize); 33];
+
+/// Appends the standard line to `out`, returning where its values are.
+fn line_with_spans(r: &RecordRef<'_>, stamp: &Stamp, out: &mut Vec<u8>) -> Spans {
+    let mut spans = [(0, 0); 33];
     out.reserve(512);
-    for i in 0..FIELDS.len() {
+    for (i, span) in spans.iter_mut().enumerate() {
         if i > 0 {
             out.push(b'\t');
         }
-        push_value(out, r, i, &stamp);
+        let start = out.len();
+        push_value(out, r, i, stamp);
+        *span = (start, out.len());
     }
     out.push(b'\n');
+    spans
+}
+
+/// Appends the record's standard line to `standard` and its JSON line to `json`, encoding
+/// the 33 values once for both (the JSON line's values are the standard line's).
+pub fn write_both(r: &impl AsRecord, standard: &mut Vec<u8>, json: &mut Vec<u8>) {
+    let r = r.record();
+    let stamp = Stamp::new(r.end);
+    let spans = line_with_spans(&r, &stamp, standard);
+    json_from(&r, standard, &spans, json);
 }
 
 /// A member of the JSON line.
@@ -254,9 +276,11 @@ enum JsonKey {
 }
 
 /// The JSON members in the order they are written: sorted by name (the order of a
-/// `serde_json::Map`, which the JSON line was first written through).
-fn json_keys() -> &'static [(&'static str, JsonKey)] {
-    static KEYS: OnceLock<Vec<(&'static str, JsonKey)>> = OnceLock::new();
+/// `serde_json::Map`, which the JSON line was first written through), each with the text that
+/// goes before its value: `{` or `,`, the quoted name, `:` and, for values written between
+/// quotes here (standard fields and timestamps), the opening quote.
+fn json_keys() -> &'static [(String, JsonKey)] {
+    static KEYS: OnceLock<Vec<(String, JsonKey)>> = OnceLock::new();
     KEYS.get_or_init(|| {
         let mut k: Vec<(&'static str, JsonKey)> = FIELDS
             .iter()
@@ -273,13 +297,29 @@ fn json_keys() -> &'static [(&'static str, JsonKey)] {
             ("cause-detail", JsonKey::CauseDetail),
         ]);
         k.sort_by(|a, b| a.0.cmp(b.0));
-        k
+        k.iter()
+            .enumerate()
+            .map(|(n, &(name, key))| {
+                let open = if n == 0 { "{" } else { "," };
+                let quote = match key {
+                    JsonKey::Field(_) | JsonKey::Timestamp | JsonKey::TimestampMs => "\"",
+                    _ => "",
+                };
+                (format!("{open}\"{name}\":{quote}"), key)
+            })
+            .collect()
     })
 }
 
 /// Appends `s` as a JSON string, escaped as serde_json does.
 fn json_str(out: &mut Vec<u8>, s: &str) {
-    let _ = serde_json::to_writer(&mut *out, s);
+    if s.bytes().all(json_plain) {
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else {
+        let _ = serde_json::to_writer(&mut *out, s);
+    }
 }
 
 /// Whether `b` can stand in a JSON string as is, and is ASCII (so the bytes are UTF-8).
@@ -296,46 +336,47 @@ fn json_plain(b: u8) -> bool {
 /// Members are in name order, every value a string. Written in place: encoded values are
 /// ASCII without quotes or backslashes, so they need no JSON escaping (anything else goes
 /// through serde_json's string escaping).
-pub fn write_json(r: &LogRecord, out: &mut Vec<u8>) {
+pub fn write_json(r: &impl AsRecord, out: &mut Vec<u8>) {
+    let r = r.record();
     let stamp = Stamp::new(r.end);
+    let mut line = Vec::new();
+    let spans = line_with_spans(&r, &stamp, &mut line);
+    json_from(&r, &line, &spans, out);
+}
+
+/// The JSON line of `r`, its standard values taken from `line` at `spans`. Encoded values
+/// are printable ASCII without `"` or `\` (both are escaped by the standard encoding), so
+/// they go between quotes as they are.
+fn json_from(r: &RecordRef<'_>, line: &[u8], spans: &Spans, out: &mut Vec<u8>) {
     let ms = r
         .end
         .duration_since(UNIX_EPOCH)
         .unwrap_or(Duration::ZERO)
         .as_millis() as u64;
     out.reserve(1536);
-    out.push(b'{');
-    for (n, &(name, key)) in json_keys().iter().enumerate() {
-        if n > 0 {
-            out.push(b',');
-        }
+    for (before, key) in json_keys() {
         // The names are plain ASCII: no escaping.
-        out.push(b'"');
-        out.extend_from_slice(name.as_bytes());
-        out.extend_from_slice(b"\":");
-        match key {
+        out.extend_from_slice(before.as_bytes());
+        match *key {
             JsonKey::Field(i) => {
-                let start = out.len();
-                out.push(b'"');
-                push_value(out, r, i, &stamp);
-                if out[start + 1..].iter().all(|&b| json_plain(b)) {
+                let (a, b) = spans[i];
+                let v = &line[a..b];
+                // Encoded values need no check; the result types, protocol and version are
+                // written as given (constants in the edge, anything in a hand-made record).
+                if !matches!(i, 13 | 16 | 22 | 23 | 28) || v.iter().all(|&c| json_plain(c)) {
+                    out.extend_from_slice(v);
                     out.push(b'"');
                 } else {
-                    let v = out.split_off(start + 1);
-                    out.truncate(start);
-                    json_str(out, &String::from_utf8(v).unwrap_or_default());
+                    out.pop(); // the opening quote
+                    json_str(out, &String::from_utf8_lossy(v));
                 }
             }
-            JsonKey::Timestamp | JsonKey::TimestampMs => {
+            JsonKey::Timestamp => {
+                push_u64(out, ms / 1000);
                 out.push(b'"');
-                push_u64(
-                    out,
-                    if matches!(key, JsonKey::Timestamp) {
-                        ms / 1000
-                    } else {
-                        ms
-                    },
-                );
+            }
+            JsonKey::TimestampMs => {
+                push_u64(out, ms);
                 out.push(b'"');
             }
             JsonKey::DistributionId => json_str(out, &r.dist.id),
@@ -343,9 +384,9 @@ pub fn write_json(r: &LogRecord, out: &mut Vec<u8>) {
                 Some(c) => json_str(out, &String::from_utf8_lossy(&c)),
                 None => json_str(out, "-"),
             },
-            JsonKey::PathPattern => json_str(out, &r.path_pattern),
+            JsonKey::PathPattern => json_str(out, r.path_pattern),
             JsonKey::Cause => json_str(out, r.cause.unwrap_or("-")),
-            JsonKey::CauseDetail => json_str(out, r.cause_detail.as_deref().unwrap_or("-")),
+            JsonKey::CauseDetail => json_str(out, r.cause_detail.unwrap_or("-")),
         }
     }
     out.extend_from_slice(b"}\n");
@@ -354,7 +395,7 @@ pub fn write_json(r: &LogRecord, out: &mut Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::DistLog;
+    use crate::record::{DistLog, LogRecord};
     use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
     use std::sync::Arc;
 
@@ -378,6 +419,7 @@ mod tests {
     /// line through a `serde_json::Map`): the in-place writers must produce the same bytes.
     mod reference {
         use super::super::*;
+        use crate::record::LogRecord;
 
         fn secs3(d: Duration) -> String {
             format!("{}.{:03}", d.as_secs(), d.subsec_millis())
@@ -636,6 +678,15 @@ mod tests {
                 "JSON line of record {n}: {r:?}"
             );
             assert_eq!(a, b);
+            // Both at once, each appended after what its buffer already holds.
+            let (mut std_both, mut json_both) = (b"x\n".to_vec(), b"{}\n".to_vec());
+            write_both(&r, &mut std_both, &mut json_both);
+            let mut std_ref = b"x\n".to_vec();
+            reference::write_line(&r, &mut std_ref);
+            let mut json_ref = b"{}\n".to_vec();
+            json_ref.extend_from_slice(&b);
+            assert_eq!(std_both, std_ref, "write_both, standard line of record {n}");
+            assert_eq!(json_both, json_ref, "write_both, JSON line of record {n}");
         }
     }
 }

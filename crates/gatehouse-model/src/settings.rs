@@ -59,15 +59,30 @@ pub struct Logs {
     /// distribution, with causes).
     #[serde(default = "default_formats")]
     pub formats: Vec<LogFormat>,
-    /// Rotate a file once it passes this many bytes (besides every UTC hour).
+    /// Rotate a file once it passes this many (uncompressed) bytes (besides every UTC hour).
     #[serde(default = "default_max_file_bytes")]
     pub max_file_bytes: u64,
+    /// CPU priority of the gzip compression of rotated files: `idle` (only spare CPU) or
+    /// `normal`.
+    #[serde(default)]
+    pub compress_priority: CompressPriority,
     /// Longest time a line waits before it is flushed to disk, in milliseconds.
     #[serde(default = "default_flush_ms")]
     pub flush_ms: u64,
     /// Records that may wait for the writer; beyond this they are dropped and counted.
     #[serde(default = "default_queue")]
     pub queue: usize,
+}
+
+/// `[logs] compress_priority`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CompressPriority {
+    /// Only spare CPU (`SCHED_IDLE` on Linux): rotated files wait while the machine is busy.
+    #[default]
+    Idle,
+    /// The edge's own priority: rotated files are compressed at once.
+    Normal,
 }
 
 /// A log format.
@@ -99,6 +114,7 @@ impl Default for Logs {
             directory: None,
             formats: default_formats(),
             max_file_bytes: default_max_file_bytes(),
+            compress_priority: CompressPriority::default(),
             flush_ms: default_flush_ms(),
             queue: default_queue(),
         }

@@ -567,7 +567,7 @@ fn log_lines(dir: &Path) -> (HashMap<String, String>, HashMap<String, String>) {
     for e in entries.flatten() {
         let p = e.path();
         let name = p.file_name().unwrap().to_string_lossy().into_owned();
-        if name.ends_with(".json.gz") {
+        if name.ends_with(".json.gz") || name.ends_with(".json") {
             let _ = gatehouse_logs::reader::read_json(
                 &p,
                 |_, m| {
@@ -577,7 +577,7 @@ fn log_lines(dir: &Path) -> (HashMap<String, String>, HashMap<String, String>) {
                 },
                 |_| {},
             );
-        } else if name.ends_with(".gz") {
+        } else if name.ends_with(".gz") || name.ends_with(".log") {
             let mut r = gatehouse_logs::reader::StandardReader::open(&p).unwrap();
             while let Some(line) = r.next() {
                 if let Ok(l) = line {
@@ -752,13 +752,22 @@ fn every_cause_the_edge_produces_has_a_scenario() {
 // `doctor logs` over the edge's own files
 // ---------------------------------------------------------------------------------------------
 
-/// The files under `dir` ending in `suffix` but not in `.json.gz` unless asked.
+/// The JSON log files under `dir` (`.json` while open, `.json.gz` once rotated), or the
+/// standard ones (`.log`, `.gz`).
 fn files(dir: &Path, json: bool) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
         .flatten()
         .map(|e| e.path().to_str().unwrap().to_string())
-        .filter(|p| p.ends_with(".gz") && p.ends_with(".json.gz") == json)
+        .filter(|p| {
+            let is_json = p.ends_with(".json.gz") || p.ends_with(".json");
+            let is_std = !is_json && (p.ends_with(".gz") || p.ends_with(".log"));
+            if json {
+                is_json
+            } else {
+                is_std
+            }
+        })
         .collect();
     v.sort();
     v

@@ -90,7 +90,12 @@ impl Logs {
                 }
                 let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
                 logs.files.push(rel.clone());
-                if rel.ends_with(".json.gz") {
+                // Open files are plain (`.log`, `.json`), rotated ones gzip; a compression
+                // in progress (`.tmp`) is listed, not read.
+                if rel.ends_with(".tmp") {
+                    continue;
+                }
+                if rel.ends_with(".json.gz") || rel.ends_with(".json") {
                     reader::read_json(
                         &p,
                         |_, m| logs.json.push((rel.clone(), m)),
@@ -400,6 +405,12 @@ impl Edge {
         assert_eq!(code, Some(0), "gatehouse exit: {}", self.gh.stderr());
         let logs = Logs::read(&self.log_dir());
         assert!(logs.errors.is_empty(), "parse errors: {:#?}", logs.errors);
+        // A clean stop compresses every file: only CloudFront's names are left.
+        assert!(
+            logs.files.iter().all(|f| f.ends_with(".gz")),
+            "files left uncompressed after the stop: {:?}",
+            logs.files
+        );
         logs
     }
 }

@@ -37,6 +37,41 @@ pub fn needs_escape(b: u8) -> bool {
     ESCAPE[b as usize]
 }
 
+/// Appends `s` to `out`. Up to 16 bytes are copied with two fixed-size (possibly
+/// overlapping) moves instead of a call to `memcpy`: most pieces of a log line (values, JSON
+/// names, the runs between escapes) are that short, and there the call costs more than the
+/// copy (a tenth of the formatting time of a line, measured with callgrind).
+#[inline(always)]
+pub(crate) fn put(out: &mut Vec<u8>, s: &[u8]) {
+    let n = s.len();
+    if n > 16 {
+        out.extend_from_slice(s);
+        return;
+    }
+    out.reserve(16);
+    let len = out.len();
+    let src = s.as_ptr();
+    // SAFETY: `reserve(16)` leaves at least 16 writable bytes after `len`, and every write
+    // below stays within `len..len + n` (n ≤ 16) while every read stays within `s`. The
+    // copies cover all of `0..n` (for 8 ≤ n ≤ 16, `0..8` and `n-8..n`; for 4 ≤ n < 8, `0..4`
+    // and `n-4..n`; below 4, bytes 0, n/2 and n-1), so `len + n` bytes are initialised.
+    unsafe {
+        let dst = out.as_mut_ptr().add(len);
+        if n >= 8 {
+            std::ptr::copy_nonoverlapping(src, dst, 8);
+            std::ptr::copy_nonoverlapping(src.add(n - 8), dst.add(n - 8), 8);
+        } else if n >= 4 {
+            std::ptr::copy_nonoverlapping(src, dst, 4);
+            std::ptr::copy_nonoverlapping(src.add(n - 4), dst.add(n - 4), 4);
+        } else if n > 0 {
+            *dst = *src;
+            *dst.add(n / 2) = *src.add(n / 2);
+            *dst.add(n - 1) = *src.add(n - 1);
+        }
+        out.set_len(len + n);
+    }
+}
+
 /// Appends `raw`, escaped, to `out`; an empty value is written as `-`, and a value that is
 /// itself `-` as `%2D` (so that it reads back as `-`, not as "no value").
 pub fn push_field(out: &mut Vec<u8>, raw: &[u8]) {
@@ -49,15 +84,18 @@ pub fn push_field(out: &mut Vec<u8>, raw: &[u8]) {
         return;
     }
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    out.reserve(raw.len() * 3);
     let mut start = 0;
     for (i, &b) in raw.iter().enumerate() {
         if needs_escape(b) {
-            out.extend_from_slice(&raw[start..i]);
-            out.extend_from_slice(&[b'%', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]);
+            put(out, &raw[start..i]);
+            out.push(b'%');
+            out.push(HEX[(b >> 4) as usize]);
+            out.push(HEX[(b & 15) as usize]);
             start = i + 1;
         }
     }
-    out.extend_from_slice(&raw[start..]);
+    put(out, &raw[start..]);
 }
 
 /// Decodes `%XX` escapes (lenient: a `%` not followed by two hex digits stays).
@@ -86,6 +124,19 @@ pub fn decode(s: &str) -> std::borrow::Cow<'_, [u8]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn put_copies_every_length() {
+        let src: Vec<u8> = (0..40u8).map(|i| b'a' + i % 26).collect();
+        for n in 0..=40 {
+            for prefix in [0usize, 1, 7, 15] {
+                let mut out = vec![b'#'; prefix];
+                put(&mut out, &src[..n]);
+                assert_eq!(&out[..prefix], &vec![b'#'; prefix][..]);
+                assert_eq!(&out[prefix..], &src[..n], "n = {n}, prefix = {prefix}");
+            }
+        }
+    }
 
     #[test]
     fn table_is_the_documented_set() {

@@ -2,7 +2,7 @@
 //! (`cloudfront.md` §2.1–2.2), and the JSON lines with the same field names plus Gatehouse's
 //! `cause`, `cause-detail`, `c-country` and `cache-behavior-path-pattern`.
 
-use crate::encode::push_field;
+use crate::encode::{push_field, put};
 use crate::record::{AsRecord, RecordRef};
 use std::io::Write as _;
 use std::sync::OnceLock;
@@ -143,19 +143,45 @@ fn push_u64(out: &mut Vec<u8>, mut n: u64) {
             break;
         }
     }
-    out.extend_from_slice(&buf[i..]);
+    put(out, &buf[i..]);
+}
+
+/// Appends an IP address as `Display` writes it; IPv4 without the formatting machinery.
+fn push_ip(out: &mut Vec<u8>, ip: std::net::IpAddr) {
+    match ip {
+        std::net::IpAddr::V4(v4) => {
+            for (i, o) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b'.');
+                }
+                if o >= 100 {
+                    out.push(b'0' + o / 100);
+                }
+                if o >= 10 {
+                    out.push(b'0' + o / 10 % 10);
+                }
+                out.push(b'0' + o % 10);
+            }
+        }
+        std::net::IpAddr::V6(_) => {
+            let _ = write!(out, "{ip}");
+        }
+    }
 }
 
 /// Appends seconds with millisecond precision (`1.234`).
 fn push_secs3(out: &mut Vec<u8>, d: Duration) {
     push_u64(out, d.as_secs());
     let ms = d.subsec_millis();
-    out.extend_from_slice(&[
-        b'.',
-        b'0' + (ms / 100) as u8,
-        b'0' + (ms / 10 % 10) as u8,
-        b'0' + (ms % 10) as u8,
-    ]);
+    put(
+        out,
+        &[
+            b'.',
+            b'0' + (ms / 100) as u8,
+            b'0' + (ms / 10 % 10) as u8,
+            b'0' + (ms % 10) as u8,
+        ],
+    );
 }
 
 fn opt(out: &mut Vec<u8>, v: Option<&[u8]>) {
@@ -172,19 +198,17 @@ fn push_or_dash(out: &mut Vec<u8>, v: Option<u64>) {
 /// Appends the value of standard field `i` (index into [`FIELDS`]), encoded.
 fn push_value(out: &mut Vec<u8>, r: &RecordRef<'_>, i: usize, stamp: &Stamp) {
     match i {
-        0 => out.extend_from_slice(stamp.date()),
-        1 => out.extend_from_slice(&stamp.time),
+        0 => put(out, stamp.date()),
+        1 => put(out, &stamp.time),
         2 => push_field(out, r.edge_location.as_bytes()),
         3 => push_u64(out, r.sc_bytes),
-        4 => {
-            let _ = write!(out, "{}", r.c_ip);
-        }
+        4 => push_ip(out, r.c_ip),
         5 => push_field(out, r.method.as_bytes()),
         6 => push_field(out, r.dist.domain.as_bytes()),
         7 => push_field(out, r.uri_stem),
         8 => {
             if r.status == 0 {
-                out.extend_from_slice(b"000");
+                put(out, b"000");
             } else {
                 push_u64(out, r.status.into());
             }
@@ -200,22 +224,22 @@ fn push_value(out: &mut Vec<u8>, r: &RecordRef<'_>, i: usize, stamp: &Stamp) {
                 None
             },
         ),
-        13 => out.extend_from_slice(r.result_type.as_bytes()),
+        13 => put(out, r.result_type.as_bytes()),
         14 => push_field(out, r.request_id.as_bytes()),
         15 => push_field(out, r.host_header),
-        16 => out.extend_from_slice(r.protocol.as_bytes()),
+        16 => put(out, r.protocol.as_bytes()),
         17 => push_u64(out, r.cs_bytes),
         18 => push_secs3(out, r.time_taken),
         19 => opt(out, r.forwarded_for.map(str::as_bytes)),
         20 => opt(out, r.ssl_protocol.map(str::as_bytes)),
         21 => opt(out, r.ssl_cipher.map(str::as_bytes)),
-        22 => out.extend_from_slice(r.response_result_type.as_bytes()),
-        23 => out.extend_from_slice(r.protocol_version.as_bytes()),
+        22 => put(out, r.response_result_type.as_bytes()),
+        23 => put(out, r.protocol_version.as_bytes()),
         // fle-status, fle-encrypted-fields: no field-level encryption.
         24 | 25 => out.push(b'-'),
         26 => push_u64(out, r.c_port.into()),
         27 => push_secs3(out, r.ttfb),
-        28 => out.extend_from_slice(r.detailed_result_type.as_bytes()),
+        28 => put(out, r.detailed_result_type.as_bytes()),
         29 => opt(out, r.content_type.map(str::as_bytes)),
         30 => push_or_dash(out, r.content_len),
         31 => push_or_dash(out, r.range.map(|(a, _)| a)),
@@ -315,7 +339,7 @@ fn json_keys() -> &'static [(String, JsonKey)] {
 fn json_str(out: &mut Vec<u8>, s: &str) {
     if s.bytes().all(json_plain) {
         out.push(b'"');
-        out.extend_from_slice(s.as_bytes());
+        put(out, s.as_bytes());
         out.push(b'"');
     } else {
         let _ = serde_json::to_writer(&mut *out, s);
@@ -356,7 +380,7 @@ fn json_from(r: &RecordRef<'_>, line: &[u8], spans: &Spans, out: &mut Vec<u8>) {
     out.reserve(1536);
     for (before, key) in json_keys() {
         // The names are plain ASCII: no escaping.
-        out.extend_from_slice(before.as_bytes());
+        put(out, before.as_bytes());
         match *key {
             JsonKey::Field(i) => {
                 let (a, b) = spans[i];
@@ -364,7 +388,7 @@ fn json_from(r: &RecordRef<'_>, line: &[u8], spans: &Spans, out: &mut Vec<u8>) {
                 // Encoded values need no check; the result types, protocol and version are
                 // written as given (constants in the edge, anything in a hand-made record).
                 if !matches!(i, 13 | 16 | 22 | 23 | 28) || v.iter().all(|&c| json_plain(c)) {
-                    out.extend_from_slice(v);
+                    put(out, v);
                     out.push(b'"');
                 } else {
                     out.pop(); // the opening quote
@@ -389,7 +413,7 @@ fn json_from(r: &RecordRef<'_>, line: &[u8], spans: &Spans, out: &mut Vec<u8>) {
             JsonKey::CauseDetail => json_str(out, r.cause_detail.unwrap_or("-")),
         }
     }
-    out.extend_from_slice(b"}\n");
+    put(out, b"}\n");
 }
 
 #[cfg(test)]

@@ -85,17 +85,15 @@ pub fn push_field(out: &mut Vec<u8>, raw: &[u8]) {
     }
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     out.reserve(raw.len() * 3);
-    let mut start = 0;
-    for (i, &b) in raw.iter().enumerate() {
-        if needs_escape(b) {
-            put(out, &raw[start..i]);
-            out.push(b'%');
-            out.push(HEX[(b >> 4) as usize]);
-            out.push(HEX[(b & 15) as usize]);
-            start = i + 1;
-        }
+    let mut rest = raw;
+    // Runs of bytes that need no escape, found with a tight scan, each copied at once.
+    while let Some(i) = rest.iter().position(|&b| needs_escape(b)) {
+        put(out, &rest[..i]);
+        let b = rest[i];
+        put(out, &[b'%', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]);
+        rest = &rest[i + 1..];
     }
-    put(out, &raw[start..]);
+    put(out, rest);
 }
 
 /// Decodes `%XX` escapes (lenient: a `%` not followed by two hex digits stays).

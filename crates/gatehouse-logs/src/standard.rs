@@ -132,18 +132,8 @@ fn two(n: u32) -> [u8; 2] {
 }
 
 /// Appends `n` in decimal.
-fn push_u64(out: &mut Vec<u8>, mut n: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    put(out, &buf[i..]);
+fn push_u64(out: &mut Vec<u8>, n: u64) {
+    put(out, itoa::Buffer::new().format(n).as_bytes());
 }
 
 /// Appends an IP address as `Display` writes it; IPv4 without the formatting machinery.

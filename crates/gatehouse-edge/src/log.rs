@@ -276,10 +276,16 @@ impl Pending {
             let n = 64 - w.len();
             e.forwarded_for = Some(keep(&mut e.text, &buf[..n]));
         }
-        e.country = o.viewer_ip.and_then(|ip| state.geo.country(ip)).map(|c| {
-            let b = c.as_str().as_bytes();
-            [b[0], b[1]]
-        });
+        // `c-country` is a JSON field: no lookup when no JSON line is written.
+        let json = self.sink.formats().json;
+        e.country = o
+            .viewer_ip
+            .filter(|_| json)
+            .and_then(|ip| state.geo.country(ip))
+            .map(|c| {
+                let b = c.as_str().as_bytes();
+                [b[0], b[1]]
+            });
         e.ttfb = self.start.elapsed();
         Some((self.entry, self.sink, self.start))
     }

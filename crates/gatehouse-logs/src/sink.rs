@@ -355,6 +355,11 @@ impl LogSink {
         }
     }
 
+    /// The formats written.
+    pub fn formats(&self) -> Formats {
+        self.shared.formats
+    }
+
     /// The counters.
     pub fn counters(&self) -> &Counters {
         &self.shared.counters

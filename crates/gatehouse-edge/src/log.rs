@@ -124,7 +124,7 @@ impl Entry {
             edge_location: self.edge_location.as_deref().unwrap_or("-"),
             sc_bytes: self.sc_bytes,
             c_ip: self.c_ip,
-            method: self.str(self.method),
+            method: self.bytes(self.method),
             uri_stem: self.bytes(self.uri_stem),
             status: self.status,
             referer: self.referer.map(|s| self.bytes(s)),
@@ -132,12 +132,12 @@ impl Entry {
             query: self.query.map(|s| self.bytes(s)),
             cookie: self.cookie.map(|s| self.bytes(s)),
             result_type: self.result_type,
-            request_id: self.str(self.request_id),
+            request_id: self.bytes(self.request_id),
             host_header: self.bytes(self.host),
             protocol: if self.https { "https" } else { "http" },
             cs_bytes: self.cs_bytes,
             time_taken: self.time_taken,
-            forwarded_for: self.forwarded_for.map(|s| self.str(s)),
+            forwarded_for: self.forwarded_for.map(|s| self.bytes(s)),
             ssl_protocol: self.ssl.map(|s| s.0),
             ssl_cipher: self.ssl.map(|s| s.1),
             response_result_type: self.response_result_type,
@@ -145,7 +145,7 @@ impl Entry {
             c_port: self.c_port,
             ttfb: self.ttfb,
             detailed_result_type: self.detailed_result_type,
-            content_type: self.content_type.map(|s| self.str(s)),
+            content_type: self.content_type.map(|s| self.bytes(s)),
             content_len: self.content_len,
             range: self.range,
             cause: self.cause,
@@ -177,34 +177,46 @@ impl Pending {
         req: &Request<B>,
         request_id: &str,
     ) -> Self {
-        let h = req.headers();
-        // `METHOD SP path SP HTTP/1.1 CRLF`, `name: value CRLF` per header, the final CRLF.
-        let head: u64 = h
-            .iter()
-            .map(|(n, v)| (n.as_str().len() + v.len() + 4) as u64)
-            .sum::<u64>()
-            + (req.method().as_str().len()
-                + req.uri().path_and_query().map_or(1, |p| p.as_str().len())
-                + 14) as u64;
-        let body = h
-            .get(http::header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
-            .unwrap_or(0);
+        use http::header::{CONTENT_LENGTH, COOKIE, HOST, REFERER, USER_AGENT};
         let mut text = Vec::with_capacity(512);
-        let header = |text: &mut Vec<u8>, name| h.get(name).map(|v| keep(text, v.as_bytes()));
         let method = keep(&mut text, req.method().as_str().as_bytes());
         let uri_stem = keep(&mut text, req.uri().path().as_bytes());
         let query = req.uri().query().map(|q| keep(&mut text, q.as_bytes()));
-        let referer = header(&mut text, http::header::REFERER);
-        let user_agent = header(&mut text, http::header::USER_AGENT);
-        let cookie = header(&mut text, http::header::COOKIE);
-        let host = match h.get(http::header::HOST) {
-            Some(v) => keep(&mut text, v.as_bytes()),
-            None => keep(
+        // `METHOD SP path SP HTTP/1.1 CRLF`, `name: value CRLF` per header, the final CRLF;
+        // the headers the log needs taken in the same pass (the first value of each, as
+        // `HeaderMap::get` gives it).
+        let mut head = (req.method().as_str().len()
+            + req.uri().path_and_query().map_or(1, |p| p.as_str().len())
+            + 14) as u64;
+        let (mut referer, mut user_agent, mut cookie, mut host) = (None, None, None, None);
+        let mut body: Option<u64> = None;
+        for (n, v) in req.headers() {
+            head += (n.as_str().len() + v.len() + 4) as u64;
+            let slot = if n == REFERER {
+                &mut referer
+            } else if n == USER_AGENT {
+                &mut user_agent
+            } else if n == COOKIE {
+                &mut cookie
+            } else if n == HOST {
+                &mut host
+            } else {
+                if n == CONTENT_LENGTH && body.is_none() {
+                    body = Some(v.to_str().ok().and_then(|v| v.parse().ok()).unwrap_or(0));
+                }
+                continue;
+            };
+            if slot.is_none() {
+                *slot = Some(keep(&mut text, v.as_bytes()));
+            }
+        }
+        let host = host.unwrap_or_else(|| {
+            keep(
                 &mut text,
                 req.uri().authority().map_or(b"", |a| a.as_str().as_bytes()),
-            ),
-        };
+            )
+        });
+        let body = body.unwrap_or(0);
         let request_id = keep(&mut text, request_id.as_bytes());
         Pending {
             sink,
@@ -308,34 +320,39 @@ impl Pending {
             e.response_result_type = "Error";
             e.detailed_result_type = "Error";
         }
-        let h = resp.headers();
-        if let Some(v) = h
-            .get(http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-        {
+        // As HTTP/1.1 puts it on the wire: `HTTP/1.1 200 OK CRLF`, the headers, the `Date`
+        // the server adds when the response has none, the final CRLF; the headers the log
+        // needs taken in the same pass (first values).
+        use http::header::{CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, DATE};
+        let mut head_bytes = 15 + resp.status().canonical_reason().map_or(0, str::len) as u64 + 2;
+        let mut date = false;
+        let (mut content_type, mut content_len, mut range) = (None, None, None);
+        for (n, v) in resp.headers() {
+            head_bytes += (n.as_str().len() + v.len() + 4) as u64;
+            if n == CONTENT_TYPE {
+                if content_type.is_none() {
+                    content_type = Some(v.to_str().ok());
+                }
+            } else if n == CONTENT_LENGTH {
+                if content_len.is_none() {
+                    content_len = Some(v.to_str().ok().and_then(|v| v.parse().ok()));
+                }
+            } else if n == CONTENT_RANGE {
+                if range.is_none() {
+                    range = Some(v.to_str().ok().and_then(parse_content_range));
+                }
+            } else if n == DATE {
+                date = true;
+            }
+        }
+        if !date {
+            head_bytes += 37;
+        }
+        if let Some(v) = content_type.flatten() {
             e.content_type = Some(keep(&mut e.text, v.as_bytes()));
         }
-        e.content_len = h
-            .get(http::header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok()?.parse().ok());
-        e.range = h
-            .get(http::header::CONTENT_RANGE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_content_range);
-        // As HTTP/1.1 puts it on the wire: `HTTP/1.1 200 OK CRLF`, the headers, the `Date`
-        // the server adds when the response has none, the final CRLF.
-        let status_line = 15 + resp.status().canonical_reason().map_or(0, str::len) as u64;
-        let date = if h.contains_key(http::header::DATE) {
-            0
-        } else {
-            37
-        };
-        let head_bytes = status_line
-            + date
-            + h.iter()
-                .map(|(n, v)| (n.as_str().len() + v.len() + 4) as u64)
-                .sum::<u64>()
-            + 2;
+        e.content_len = content_len.flatten();
+        e.range = range.flatten();
         e.sc_bytes = head_bytes;
         let (parts, body) = resp.into_parts();
         let logged = LoggedBody {

@@ -108,7 +108,7 @@ pub struct RecordRef<'a> {
     /// Viewer IP as seen on the connection.
     pub c_ip: IpAddr,
     /// Method.
-    pub method: &'a str,
+    pub method: &'a [u8],
     /// Path without query (raw).
     pub uri_stem: &'a [u8],
     /// Status; 0 is written `000`.
@@ -124,7 +124,7 @@ pub struct RecordRef<'a> {
     /// `x-edge-result-type`.
     pub result_type: &'static str,
     /// `x-edge-request-id`.
-    pub request_id: &'a str,
+    pub request_id: &'a [u8],
     /// The Host the viewer sent.
     pub host_header: &'a [u8],
     /// `http` / `https`.
@@ -134,7 +134,7 @@ pub struct RecordRef<'a> {
     /// Request received → last byte queued.
     pub time_taken: Duration,
     /// The originating IP when the viewer came through a proxy.
-    pub forwarded_for: Option<&'a str>,
+    pub forwarded_for: Option<&'a [u8]>,
     /// TLS protocol.
     pub ssl_protocol: Option<&'static str>,
     /// TLS cipher.
@@ -150,7 +150,7 @@ pub struct RecordRef<'a> {
     /// `x-edge-detailed-result-type`.
     pub detailed_result_type: &'static str,
     /// Response `Content-Type`.
-    pub content_type: Option<&'a str>,
+    pub content_type: Option<&'a [u8]>,
     /// Response `Content-Length`.
     pub content_len: Option<u64>,
     /// `Content-Range` start and end.
@@ -185,7 +185,7 @@ impl AsRecord for LogRecord {
             edge_location: &self.edge_location,
             sc_bytes: self.sc_bytes,
             c_ip: self.c_ip,
-            method: &self.method,
+            method: self.method.as_bytes(),
             uri_stem: &self.uri_stem,
             status: self.status,
             referer: self.referer.as_deref(),
@@ -193,12 +193,12 @@ impl AsRecord for LogRecord {
             query: self.query.as_deref(),
             cookie: self.cookie.as_deref(),
             result_type: self.result_type,
-            request_id: &self.request_id,
+            request_id: self.request_id.as_bytes(),
             host_header: &self.host_header,
             protocol: self.protocol,
             cs_bytes: self.cs_bytes,
             time_taken: self.time_taken,
-            forwarded_for: self.forwarded_for.as_deref(),
+            forwarded_for: self.forwarded_for.as_deref().map(str::as_bytes),
             ssl_protocol: self.ssl_protocol,
             ssl_cipher: self.ssl_cipher,
             response_result_type: self.response_result_type,
@@ -206,7 +206,7 @@ impl AsRecord for LogRecord {
             c_port: self.c_port,
             ttfb: self.ttfb,
             detailed_result_type: self.detailed_result_type,
-            content_type: self.content_type.as_deref(),
+            content_type: self.content_type.as_deref().map(str::as_bytes),
             content_len: self.content_len,
             range: self.range,
             cause: self.cause,

@@ -2,13 +2,14 @@
 # Access-log reader benchmark: how fast gatehouse_logs::reader::StandardReader reads a
 # standard log, in lines per second, on a generated LINES-line file (plain and gzip),
 # against GoAccess on the same files; plus, for completeness, how fast the writer side
-# formats lines (standard::write_line, standard::write_json) and how many records the whole
-# writer (LogSink: queue, writer thread, gzip files) takes per second.
+# formats lines (standard::write_line, standard::write_json, standard::write_both) and how many
+# records the whole writer takes per second (LogSink: formatting into batches and the writer
+# thread's plain files; then the gzip of those files at shutdown, the compressor's work).
 #
 #  1. crates/gatehouse-logs/examples/gen_log.rs writes the file with Gatehouse's own
 #     writer (realistic values: paths with spaces, %, non-ASCII; user agents with spaces,
 #     quotes and %; every status and result type; IPv4/IPv6), once plain and once gzip
-#     (a gzip member every 10,000 lines, as the writer's flushes make them); the two
+#     (a gzip member every 10,000 lines: readers must take multi-member files); the two
 #     must decompress to the same bytes.
 #  2. crates/gatehouse-logs/examples/parse_speed.rs reads each file RUNS times, four fields
 #     a line (sc-status, cs-uri-stem decoded, x-edge-detailed-result-type, time-taken),
@@ -158,7 +159,7 @@ PARSE_GZ_MED="$(result parse "$GZ" median)"
 
 WRITE_ROWS=()
 if ((WRITE_LINES > 0)); then
-    for what in write_line write_json sink; do
+    for what in write_line write_json write_both sink gzip; do
         best="$(result "$what" - best)"
         med="$(result "$what" - median)"
         runs="$(result "$what" - runs)"
@@ -167,7 +168,9 @@ if ((WRITE_LINES > 0)); then
         case "$what" in
         write_line) label="\`standard::write_line\` (into a buffer)" ;;
         write_json) label="\`standard::write_json\` (into a buffer)" ;;
-        sink) label="\`LogSink\`: both formats, gzip files (records/s; 2 lines each)" ;;
+        write_both) label="\`standard::write_both\` (both lines; bytes: the standard one)" ;;
+        sink) label="\`LogSink\`: \`log\` + \`flush\`, both formats, plain files (records/s; 2 lines each)" ;;
+        gzip) label="\`LogSink::shutdown\`: gzip of those files (records/s)" ;;
         esac
         per="$(awk -v r="$med" 'BEGIN { printf "%.2f", 1e6 / r }')"
         avg="–"
@@ -247,7 +250,7 @@ SECTION="$WORK/section.md"
     echo "- Machine: \`nproc\` = $NPROC${CPU_MODEL:+, $CPU_MODEL}, Linux $(uname -r); everything pinned to CPU $CPU"
     echo "- Versions: Gatehouse rev $GIT_REV, $RUSTC_VERSION"
     echo "- Command: \`$CMD\`; the reader and writer numbers come from \`$PARSE_CMD\` (\`crates/gatehouse-logs/examples/parse_speed.rs\`), other processes used $PARSE_FOREIGN% of a CPU while it ran"
-    echo "- File: $(fmt_int "$LINES") lines written by \`cargo run --release -p gatehouse-logs --example gen_log -- --lines $LINES --seed $SEED FILE\` (Gatehouse's \`write_line\`; varied paths, queries, user agents with spaces, quotes, \`%\` and non-ASCII bytes, cookies, statuses 200/206/304/403/404/502/504/000, all result types, IPv4 and IPv6): plain $(mb "$PLAIN_BYTES") MB ($(awk -v b="$PLAIN_BYTES" -v n="$LINES" 'BEGIN { printf "%.0f", b / n }') bytes a line), gzip $(mb "$GZ_BYTES") MB (\`Compression::fast\`, a member every 10,000 lines, like the writer's flushes). The file is in the page cache for every run."
+    echo "- File: $(fmt_int "$LINES") lines written by \`cargo run --release -p gatehouse-logs --example gen_log -- --lines $LINES --seed $SEED FILE\` (Gatehouse's \`write_line\`; varied paths, queries, user agents with spaces, quotes, \`%\` and non-ASCII bytes, cookies, statuses 200/206/304/403/404/502/504/000, all result types, IPv4 and IPv6): plain $(mb "$PLAIN_BYTES") MB ($(awk -v b="$PLAIN_BYTES" -v n="$LINES" 'BEGIN { printf "%.0f", b / n }') bytes a line), gzip $(mb "$GZ_BYTES") MB (\`Compression::fast\`, the compressor's level, a gzip member every 10,000 lines). The file is in the page cache for every run."
     echo
     if [[ -n "$WARNINGS" ]]; then
         printf '%s' "$WARNINGS"
@@ -276,7 +279,7 @@ SECTION="$WORK/section.md"
         echo
         echo "### Writer (for completeness)"
         echo
-        echo "$(fmt_int "$WRITE_LINES") records, cycling through 4,096 generated ones (same generator). \`write_line\`/\`write_json\`: formatting into a reused buffer (cleared every MiB). \`LogSink\`: the whole writer as the edge uses it (\`LogSink::log\` into the queue, the writer thread formatting both formats and gzip-compressing them into files in a temporary directory), records cloned before the clock starts, sent in batches of 32,768 each followed by \`flush()\`; the sending thread and the writer thread share CPU $CPU, as the edge's request path and its writer do in \`bench/logs.sh\`."
+        echo "$(fmt_int "$WRITE_LINES") records, cycling through 4,096 generated ones (same generator). \`write_line\`/\`write_json\`: formatting into a reused buffer (cleared every MiB). \`LogSink\`: the writer as the edge uses it, in batches of 32,768 records each followed by \`flush()\`: \`LogSink::log\` formats both lines into the calling thread's batch (the edge's request path), the writer thread appends them to plain files in a temporary directory; the calling thread and the writer thread share CPU $CPU, as in \`bench/logs.sh\`. \`LogSink::shutdown\` then gzips the files (level 1, zlib-rs), the work the edge's compressor thread does at rotation with idle CPU."
         echo
         echo "| Measurement | Best lines/s | Median lines/s | Median µs a line | Bytes a line | Runs (lines/s) |"
         echo "|---|---:|---:|---:|---:|---:|"

@@ -8,9 +8,10 @@
 //!     [--member-lines M] [--json] OUT
 //! ```
 //!
-//! `OUT` ending in `.gz` is gzip-compressed as the log writer does it (`Compression::fast`, a
-//! new gzip member every `--member-lines` lines, default 10000, like the writer's flushes);
-//! anything else is written plain. `--json` writes Gatehouse's JSON lines instead.
+//! `OUT` ending in `.gz` is gzip-compressed at the level the log compressor uses
+//! (`Compression::fast`), with a new gzip member every `--member-lines` lines (default 10000:
+//! readers must take multi-member files, as any gzip file written in pieces is); anything else
+//! is written plain. `--json` writes Gatehouse's JSON lines instead.
 
 #[path = "support/mod.rs"]
 mod support;

@@ -94,10 +94,13 @@ pub struct Counters {
 /// A shard's batches are handed to the writer early once they hold this many bytes.
 pub const BATCH_BYTES: usize = 128 * 1024;
 
-/// The capacity a batch buffer starts with: room for a shard's bytes to pass [`BATCH_BYTES`]
-/// while the writer is on its way, so that requests do not grow (copy) the buffer. Pages
-/// never written stay unallocated.
-const BATCH_CAPACITY: usize = 4 * BATCH_BYTES;
+/// The capacity a new batch buffer starts with. Buffers the writer has emptied are reused
+/// (see [`POOL_MAX_CAPACITY`]), so under steady load they keep the size they grew to and
+/// requests do not grow (copy) them; with many distributions, quiet ones stay small.
+const BATCH_CAPACITY: usize = 32 * 1024;
+
+/// Emptied buffers up to this capacity go back to the pool; larger ones are freed.
+const POOL_MAX_CAPACITY: usize = 1024 * 1024;
 
 /// Lines of one file (distribution, format, hour) from one shard.
 struct Batch {
@@ -138,6 +141,8 @@ struct Shared {
     ringing: AtomicBool,
     /// Emptied batch buffers, for reuse.
     free: Mutex<Vec<Vec<u8>>>,
+    /// Set by [`LogSink::shutdown`]: later lines are dropped (and counted).
+    closed: AtomicBool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -233,6 +238,7 @@ impl LogSink {
             bell: Condvar::new(),
             ringing: AtomicBool::new(false),
             free: Mutex::default(),
+            closed: AtomicBool::new(false),
         });
         let compressor = Arc::new(Compressor {
             queue: Mutex::default(),
@@ -276,7 +282,7 @@ impl LogSink {
         if !standard && !json {
             return;
         }
-        if s.queued.load(Ordering::Relaxed) >= s.capacity {
+        if s.queued.load(Ordering::Relaxed) >= s.capacity || s.closed.load(Ordering::Relaxed) {
             s.counters
                 .dropped
                 .fetch_add(u64::from(standard) + u64::from(json), Ordering::Relaxed);
@@ -335,8 +341,10 @@ impl LogSink {
     }
 
     /// Writes everything logged, closes the files, compresses them (at the caller's
-    /// priority, whatever the compressor's) and stops both threads. Later lines are dropped.
+    /// priority, whatever the compressor's) and stops both threads. Later lines are dropped
+    /// and counted.
     pub fn shutdown(&self) {
+        self.shared.closed.store(true, Ordering::Relaxed);
         let writer = lock(&self.writer).take();
         if let Some(t) = writer {
             let (tx, rx) = mpsc::sync_channel(1);
@@ -458,8 +466,7 @@ impl Writer {
                 self.write_batch(&b);
                 b.buf.clear();
                 let mut free = lock(&shared.free);
-                if free.len() < 2 * shared.shards.len() + 2
-                    && b.buf.capacity() <= 2 * BATCH_CAPACITY
+                if free.len() < 4 * shared.shards.len() + 4 && b.buf.capacity() <= POOL_MAX_CAPACITY
                 {
                     free.push(b.buf);
                 }

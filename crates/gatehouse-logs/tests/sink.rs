@@ -171,6 +171,11 @@ fn plain_while_open_gzip_once_closed() {
     assert_eq!(c.dropped.load(Ordering::Relaxed), 0);
     assert_eq!(c.compressed.load(Ordering::Relaxed), 2);
     assert_eq!(c.compress_backlog_bytes.load(Ordering::Relaxed), 0);
+
+    // After the shutdown a line has nowhere to go: dropped, and counted (two formats).
+    sink.log(&record(&d, 100));
+    assert_eq!(c.dropped.load(Ordering::Relaxed), 2);
+    assert_eq!(files(dir.path()), closed);
 }
 
 #[test]

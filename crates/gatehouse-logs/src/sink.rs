@@ -1,10 +1,9 @@
 //! Writing logs without slowing the request path.
 //!
 //! A request formats its record's lines itself ([`LogSink::log`]), straight into one of a few
-//! in-memory batches (one lock per shard, held for the formatting only; no I/O, no waiting):
-//! formatting both lines there costs less than handing an owned record to another thread
-//! would. The batches are bounded: past `capacity` records waiting, lines are dropped and
-//! counted.
+//! in-memory batches (one lock per shard, held for the formatting only; no I/O, no waiting),
+//! from a borrowed record: no owned copy of it, no queue, no wake-up per record. The batches
+//! are bounded: past `capacity` records waiting, lines are dropped and counted.
 //!
 //! One writer thread takes the batches every `flush_interval` (sooner once a shard holds
 //! [`BATCH_BYTES`]) and appends them to plain-text files, one per distribution and format:

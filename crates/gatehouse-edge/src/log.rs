@@ -165,6 +165,7 @@ impl Entry {
 /// The request side of a record, captured before the request is forwarded.
 pub struct Pending {
     sink: Arc<LogSink>,
+    conn: Arc<Connection>,
     start: Instant,
     entry: Box<Entry>,
 }
@@ -173,7 +174,7 @@ impl Pending {
     /// Captures the request side.
     pub fn capture<B>(
         sink: Arc<LogSink>,
-        conn: &Connection,
+        conn: &Arc<Connection>,
         req: &Request<B>,
         request_id: &str,
     ) -> Self {
@@ -220,6 +221,7 @@ impl Pending {
         let request_id = keep(&mut text, request_id.as_bytes());
         Pending {
             sink,
+            conn: conn.clone(),
             start: Instant::now(),
             entry: Box::new(Entry {
                 text,
@@ -288,12 +290,17 @@ impl Pending {
             let n = 64 - w.len();
             e.forwarded_for = Some(keep(&mut e.text, &buf[..n]));
         }
-        // `c-country` is a JSON field: no lookup when no JSON line is written.
+        // `c-country` is a JSON field: no lookup when no JSON line is written; the
+        // connection's remembered one when the viewer is the connection's address.
         let json = self.sink.formats().json;
+        let conn = &self.conn;
         e.country = o
             .viewer_ip
             .filter(|_| json)
-            .and_then(|ip| state.geo.country(ip))
+            .and_then(|ip| match o.forwarded_for {
+                None => state.geo.country_memo(ip, &conn.country),
+                Some(_) => state.geo.country(ip),
+            })
             .map(|c| {
                 let b = c.as_str().as_bytes();
                 [b[0], b[1]]

@@ -202,6 +202,7 @@ pub async fn handle(
         behavior,
         viewer_ip,
         geo: &state.geo,
+        country_memo: (!via_proxy).then_some(&conn.country),
         headers: req.headers(),
         signed_cache: &state.signed_cache,
     };

@@ -102,6 +102,44 @@ struct Loaded {
     reader: Reader<Vec<u8>>,
     schema: Schema,
     stamp: Option<Stamp>,
+    /// Unique to this load in the process (see [`CountryMemo`]).
+    generation: u64,
+}
+
+/// Numbers loads, so that a [`CountryMemo`] filled from one never answers for another.
+static GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+/// One remembered lookup, for a viewer connection: its address does not change, so the
+/// database is asked once per connection (and again after a reload) instead of once per
+/// request. Lock-free; the owner must ask only about one address.
+#[derive(Debug, Default)]
+pub struct CountryMemo(std::sync::atomic::AtomicU64);
+
+impl Clone for CountryMemo {
+    fn clone(&self) -> Self {
+        CountryMemo(std::sync::atomic::AtomicU64::new(
+            self.0.load(std::sync::atomic::Ordering::Relaxed),
+        ))
+    }
+}
+
+impl CountryMemo {
+    /// Bits: the load's generation above bit 17, bit 16 "has a country", the code below.
+    fn get(&self, generation: u64) -> Option<Option<CountryCode>> {
+        let m = self.0.load(std::sync::atomic::Ordering::Relaxed);
+        if m == 0 || m >> 17 != generation {
+            return None;
+        }
+        Some((m & 1 << 16 != 0).then_some(CountryCode([(m >> 8) as u8, m as u8])))
+    }
+
+    fn set(&self, generation: u64, c: Option<CountryCode>) {
+        let code = c.map_or(0, |c| 1 << 16 | u64::from(c.0[0]) << 8 | u64::from(c.0[1]));
+        self.0.store(
+            generation << 17 | code,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+    }
 }
 
 /// What identifies one version of the file: modification time and size, and on Unix the file
@@ -173,6 +211,7 @@ fn load(path: &Path, schema: Schema) -> Result<Loaded, GeoError> {
         reader,
         schema,
         stamp: before,
+        generation: GENERATION.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
     })
 }
 
@@ -255,6 +294,23 @@ impl GeoDb {
         let loaded = guard.as_ref()?;
         let result = loaded.reader.lookup(canonical(ip)).ok()?;
         country_of(loaded.schema, &result)
+    }
+
+    /// [`GeoDb::country`], remembered in `memo`: `memo` must only ever be asked about `ip`
+    /// (one memo per viewer connection). A reload, or another database, looks up again.
+    pub fn country_memo(&self, ip: IpAddr, memo: &CountryMemo) -> Option<CountryCode> {
+        let guard = self.current.load();
+        let loaded = guard.as_ref()?;
+        if let Some(c) = memo.get(loaded.generation) {
+            return c;
+        }
+        let c = loaded
+            .reader
+            .lookup(canonical(ip))
+            .ok()
+            .and_then(|r| country_of(loaded.schema, &r));
+        memo.set(loaded.generation, c);
+        c
     }
 
     /// Country, name and region of `ip` (allocates; used for origin headers only). All from

@@ -5,7 +5,7 @@
 //! The real files come from `scripts/install-test-data.sh`; a test that needs one fails (never
 //! skips) when it is missing.
 
-use gatehouse_geo::{CountryCode, CountryDetails, GeoDb, GeoError, Schema};
+use gatehouse_geo::{CountryCode, CountryDetails, CountryMemo, GeoDb, GeoError, Schema};
 use ipnet::IpNet;
 use mmdb_writer::{Ipv4Aliasing, Value, Writer};
 use std::net::IpAddr;
@@ -708,4 +708,33 @@ fn watching_a_database_without_a_file_is_a_no_op() {
     db.watch(Duration::from_millis(10));
     std::thread::sleep(Duration::from_millis(50));
     assert!(!db.is_loaded());
+}
+
+// ---------------------------------------------------------------------------------------------
+// A connection's remembered lookup
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_memo_answers_like_the_database_and_forgets_on_reload() {
+    let (dir, db) = open(&geoip2_fr(), Schema::Auto);
+    let fr = ip("198.51.100.7");
+    let memo = CountryMemo::default();
+    assert_eq!(db.country_memo(fr, &memo), cc("FR"));
+    assert_eq!(db.country_memo(fr, &memo), cc("FR"), "from the memo");
+    // No country is remembered too.
+    let nowhere = CountryMemo::default();
+    assert_eq!(db.country_memo(ip("192.0.2.1"), &nowhere), None);
+    assert_eq!(db.country_memo(ip("192.0.2.1"), &nowhere), None);
+
+    // A reload: the memo is not trusted across it.
+    write_atomic(&dir.path().join("geo.mmdb"), &flat_de());
+    assert!(db.reload_if_changed().unwrap());
+    assert_eq!(db.country_memo(fr, &memo), cc("DE"));
+    assert_eq!(db.country(fr), cc("DE"));
+
+    // Nor by another database.
+    let (_d2, other) = open(&geoip2_fr(), Schema::Auto);
+    assert_eq!(other.country_memo(fr, &memo), cc("FR"));
+    // Without a database, nothing, whatever the memo holds.
+    assert_eq!(GeoDb::none().country_memo(fr, &memo), None);
 }

@@ -973,6 +973,68 @@ fn broken_database_replacement_keeps_the_old_answers() {
     assert_geo_page(&edge.from("81.2.69.160", "/x"));
 }
 
+/// Sends a GET on `s` (kept alive) and returns the status of its response, read whole.
+fn keep_alive_get(s: &mut std::net::TcpStream, path: &str) -> u16 {
+    use std::io::{Read, Write};
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: {HOST}\r\n\r\n").as_bytes())
+        .unwrap();
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let head_end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        let n = s.read(&mut chunk).unwrap();
+        assert!(
+            n > 0,
+            "connection closed: {}",
+            String::from_utf8_lossy(&buf)
+        );
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+    let len: usize = head
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("content-length")
+                .then(|| v.trim().parse().unwrap())
+        })
+        .unwrap_or_else(|| panic!("no Content-Length: {head}"));
+    while buf.len() < head_end + len {
+        let n = s.read(&mut chunk).unwrap();
+        assert!(n > 0, "connection closed mid-body");
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    head.split(' ').nth(1).unwrap().parse().unwrap()
+}
+
+#[test]
+fn a_kept_alive_connection_sees_a_reloaded_database() {
+    // The viewer is the connection's own address (no trusted proxy), whose country the edge
+    // remembers per connection: a reload must still change the answer on that connection.
+    let loopback = |code| geoip2_db(&[("127.0.0.0/8", code, "Loopback")]);
+    let cfg = ConfigDir::new();
+    cfg.file("geo.mmdb", &loopback("GB"));
+    let toml = format!("{RESOLVE}\n[geoip]\ndatabase = \"geo.mmdb\"\nwatch_secs = 1\n");
+    let edge = Edge::start_in(cfg, &toml, |port| simple(port, "whitelist", &["GB"]));
+    let mut s = std::net::TcpStream::connect(edge.gh.http.unwrap()).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    assert_eq!(keep_alive_get(&mut s, "/a"), 200);
+    assert_eq!(keep_alive_get(&mut s, "/b"), 200, "remembered: still GB");
+    edge.cfg.replace_file("geo.mmdb", &loopback("US"));
+    wait_for(
+        Duration::from_secs(10),
+        "the edge reloaded the database",
+        || edge.get("/x", &[]).status == 403,
+    );
+    assert_eq!(
+        keep_alive_get(&mut s, "/c"),
+        403,
+        "the same connection, the new database"
+    );
+}
+
 #[test]
 fn watch_secs_zero_never_reloads_but_sighup_reopens_the_database() {
     let cfg = ConfigDir::new();

@@ -49,6 +49,9 @@ pub struct Connection {
     pub https: bool,
     /// TLS details on HTTPS.
     pub tls: Option<TlsInfo>,
+    /// The country of [`Connection::ip`], looked up once per connection (and again after a
+    /// GeoIP reload).
+    pub country: gatehouse_geo::CountryMemo,
 }
 
 impl Connection {
@@ -145,6 +148,7 @@ async fn serve_connection(
                 local,
                 https: false,
                 tls: None,
+                country: Default::default(),
             };
             serve_http(
                 TokioIo::new(tcp),
@@ -183,6 +187,7 @@ async fn serve_connection(
                     protocol,
                     cipher,
                 }),
+                country: Default::default(),
             };
             serve_http(
                 TokioIo::new(stream),

@@ -148,36 +148,45 @@ impl Metrics {
             );
         }
         if let Some(c) = logs {
-            out.push_str("# HELP gatehouse_log_lines_written_total Access-log lines written (standard and JSON).\n# TYPE gatehouse_log_lines_written_total counter\n");
-            let _ = writeln!(
-                out,
-                "gatehouse_log_lines_written_total {}",
-                c.written.load(Ordering::Relaxed)
-            );
-            out.push_str("# HELP gatehouse_log_lines_dropped_total Access-log lines dropped (too many waiting, or a write failed).\n# TYPE gatehouse_log_lines_dropped_total counter\n");
-            let _ = writeln!(
-                out,
-                "gatehouse_log_lines_dropped_total {}",
-                c.dropped.load(Ordering::Relaxed)
-            );
-            out.push_str("# HELP gatehouse_log_write_errors_total Access-log write, rotation or compression errors.\n# TYPE gatehouse_log_write_errors_total counter\n");
-            let _ = writeln!(
-                out,
-                "gatehouse_log_write_errors_total {}",
-                c.errors.load(Ordering::Relaxed)
-            );
-            out.push_str("# HELP gatehouse_log_files_compressed_total Rotated access-log files gzipped.\n# TYPE gatehouse_log_files_compressed_total counter\n");
-            let _ = writeln!(
-                out,
-                "gatehouse_log_files_compressed_total {}",
-                c.compressed.load(Ordering::Relaxed)
-            );
-            out.push_str("# HELP gatehouse_log_compress_backlog_bytes Bytes of rotated plain access-log files waiting for gzip.\n# TYPE gatehouse_log_compress_backlog_bytes gauge\n");
-            let _ = writeln!(
-                out,
-                "gatehouse_log_compress_backlog_bytes {}",
-                c.compress_backlog_bytes.load(Ordering::Relaxed)
-            );
+            let unlabelled: [(&str, &str, &str, &AtomicU64); 5] = [
+                (
+                    "gatehouse_log_lines_written_total",
+                    "counter",
+                    "Access-log lines written (standard and JSON).",
+                    &c.written,
+                ),
+                (
+                    "gatehouse_log_lines_dropped_total",
+                    "counter",
+                    "Access-log lines dropped (too many waiting, or a write failed).",
+                    &c.dropped,
+                ),
+                (
+                    "gatehouse_log_write_errors_total",
+                    "counter",
+                    "Access-log write, rotation or compression errors.",
+                    &c.errors,
+                ),
+                (
+                    "gatehouse_log_files_compressed_total",
+                    "counter",
+                    "Rotated access-log files gzipped.",
+                    &c.compressed,
+                ),
+                (
+                    "gatehouse_log_compress_backlog_bytes",
+                    "gauge",
+                    "Bytes of rotated plain access-log files waiting for gzip.",
+                    &c.compress_backlog_bytes,
+                ),
+            ];
+            for (name, kind, help, v) in unlabelled {
+                let _ = writeln!(
+                    out,
+                    "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {}",
+                    v.load(Ordering::Relaxed)
+                );
+            }
         }
         out
     }

@@ -599,6 +599,28 @@ pub const STANDARD_OPEN: &str = ".log";
 /// Suffix of an open JSON file (compressed: `.json.gz`).
 pub const JSON_OPEN: &str = ".json";
 
+/// Which format a file of the log directory holds, by its name: `….json` (open) and
+/// `….json.gz` are JSON, `….log` (open) and `….gz` standard; anything else (a `….tmp` of a
+/// compression in progress, say) is not a log file.
+pub fn file_format(name: &str) -> Option<LogFormat> {
+    if name.ends_with(JSON_OPEN) || name.ends_with(".json.gz") {
+        Some(LogFormat::Json)
+    } else if name.ends_with(STANDARD_OPEN) || name.ends_with(".gz") {
+        Some(LogFormat::Standard)
+    } else {
+        None
+    }
+}
+
+/// A log format, as [`file_format`] tells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// The 33-field standard log.
+    Standard,
+    /// JSON lines.
+    Json,
+}
+
 /// The name a plain log file gets once compressed: `X.log` → `X.gz`, `X.json` → `X.json.gz`.
 pub fn compressed_name(open: &Path) -> Option<PathBuf> {
     let name = open.file_name()?.to_str()?;
@@ -842,6 +864,23 @@ mod tests {
             Some(PathBuf::from("E1.2026-11-28-09.ABCDEFGHIJ1.json.gz"))
         );
         assert_eq!(compressed_name(Path::new("x.gz")), None);
+        assert_eq!(
+            file_format("E1.2026-11-28-09.A.json"),
+            Some(LogFormat::Json)
+        );
+        assert_eq!(
+            file_format("E1.2026-11-28-09.A.json.gz"),
+            Some(LogFormat::Json)
+        );
+        assert_eq!(
+            file_format("cf/E1.2026-11-28-09.A.log"),
+            Some(LogFormat::Standard)
+        );
+        assert_eq!(
+            file_format("E1.2026-11-28-09.A.gz"),
+            Some(LogFormat::Standard)
+        );
+        assert_eq!(file_format("E1.2026-11-28-09.A.gz.tmp"), None);
     }
 
     #[test]

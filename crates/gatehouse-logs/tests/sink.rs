@@ -2,7 +2,9 @@
 //! run compressed at start (but not files another process holds), a removed file replaced.
 
 use gatehouse_logs::reader::{self, StandardReader};
-use gatehouse_logs::sink::{compressed_name, CompressPriority, Formats, LogSink, SinkConfig};
+use gatehouse_logs::sink::{
+    compressed_name, file_format, CompressPriority, Formats, LogFormat, LogSink, SinkConfig,
+};
 use gatehouse_logs::{DistLog, LogRecord};
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
@@ -95,8 +97,12 @@ fn ids(dir: &Path, json: bool) -> Vec<String> {
     let mut ids = Vec::new();
     for f in files(dir) {
         let p = dir.join(&f);
-        let is_json = f.ends_with(".json") || f.ends_with(".json.gz");
-        if is_json != json || f.ends_with(".tmp") {
+        let want = if json {
+            LogFormat::Json
+        } else {
+            LogFormat::Standard
+        };
+        if file_format(&f) != Some(want) {
             continue;
         }
         if json {

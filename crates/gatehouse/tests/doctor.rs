@@ -14,6 +14,7 @@
 //! in headless Chromium.
 
 mod support;
+use gatehouse_logs::sink::LogFormat;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -567,7 +568,8 @@ fn log_lines(dir: &Path) -> (HashMap<String, String>, HashMap<String, String>) {
     for e in entries.flatten() {
         let p = e.path();
         let name = p.file_name().unwrap().to_string_lossy().into_owned();
-        if name.ends_with(".json.gz") || name.ends_with(".json") {
+        let format = gatehouse_logs::sink::file_format(&name);
+        if format == Some(LogFormat::Json) {
             let _ = gatehouse_logs::reader::read_json(
                 &p,
                 |_, m| {
@@ -577,7 +579,7 @@ fn log_lines(dir: &Path) -> (HashMap<String, String>, HashMap<String, String>) {
                 },
                 |_| {},
             );
-        } else if name.ends_with(".gz") || name.ends_with(".log") {
+        } else if format == Some(LogFormat::Standard) {
             let mut r = gatehouse_logs::reader::StandardReader::open(&p).unwrap();
             while let Some(line) = r.next() {
                 if let Ok(l) = line {
@@ -760,13 +762,12 @@ fn files(dir: &Path, json: bool) -> Vec<String> {
         .flatten()
         .map(|e| e.path().to_str().unwrap().to_string())
         .filter(|p| {
-            let is_json = p.ends_with(".json.gz") || p.ends_with(".json");
-            let is_std = !is_json && (p.ends_with(".gz") || p.ends_with(".log"));
-            if json {
-                is_json
+            let want = if json {
+                LogFormat::Json
             } else {
-                is_std
-            }
+                LogFormat::Standard
+            };
+            gatehouse_logs::sink::file_format(p) == Some(want)
         })
         .collect();
     v.sort();

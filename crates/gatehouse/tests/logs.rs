@@ -11,6 +11,7 @@
 
 mod support;
 use gatehouse_logs::reader::{self, StandardReader};
+use gatehouse_logs::sink::{file_format, LogFormat};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -92,10 +93,10 @@ impl Logs {
                 logs.files.push(rel.clone());
                 // Open files are plain (`.log`, `.json`), rotated ones gzip; a compression
                 // in progress (`.tmp`) is listed, not read.
-                if rel.ends_with(".tmp") {
+                let Some(format) = file_format(&rel) else {
                     continue;
-                }
-                if rel.ends_with(".json.gz") || rel.ends_with(".json") {
+                };
+                if format == LogFormat::Json {
                     reader::read_json(
                         &p,
                         |_, m| logs.json.push((rel.clone(), m)),
@@ -919,6 +920,37 @@ fn formats_setting_limits_what_is_written() {
         "{:?}",
         logs.files
     );
+}
+
+#[test]
+fn full_files_are_rotated_and_gzipped_while_the_edge_serves() {
+    // Small files and compression at the edge's own priority: `.gz` files appear while serving,
+    // each request's line in exactly one file of each format.
+    let mut edge = Edge::start(
+        "[logs]\ndirectory = \"logs\"\nflush_ms = 50\nmax_file_bytes = 1500\n\
+         compress_priority = \"normal\"\n",
+    );
+    let ids: Vec<String> = (0..20)
+        .map(|i| cf_id(&edge.get(&format!("/obj{i}"), &[])))
+        .collect();
+    let gz = |json: bool| {
+        Logs::read(&edge.log_dir())
+            .files
+            .iter()
+            .filter(|f| f.ends_with(".gz") && f.ends_with(".json.gz") == json)
+            .count()
+    };
+    assert!(
+        poll_until(Duration::from_secs(10), || gz(false) >= 2 && gz(true) >= 2),
+        "no rotated .gz files while serving: {:?}",
+        Logs::read(&edge.log_dir()).files
+    );
+    let logs = edge.stop_and_read();
+    for id in &ids {
+        logs.one(id, "a request logged across rotated files");
+    }
+    assert_eq!(logs.standard.len(), ids.len());
+    assert_eq!(logs.json.len(), ids.len());
 }
 
 // ---------------------------------------------------------------------------------------------

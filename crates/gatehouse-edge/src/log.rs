@@ -165,7 +165,6 @@ impl Entry {
 /// The request side of a record, captured before the request is forwarded.
 pub struct Pending {
     sink: Arc<LogSink>,
-    conn: Arc<Connection>,
     start: Instant,
     entry: Box<Entry>,
 }
@@ -174,7 +173,7 @@ impl Pending {
     /// Captures the request side.
     pub fn capture<B>(
         sink: Arc<LogSink>,
-        conn: &Arc<Connection>,
+        conn: &Connection,
         req: &Request<B>,
         request_id: &str,
     ) -> Self {
@@ -221,7 +220,6 @@ impl Pending {
         let request_id = keep(&mut text, request_id.as_bytes());
         Pending {
             sink,
-            conn: conn.clone(),
             start: Instant::now(),
             entry: Box::new(Entry {
                 text,
@@ -266,6 +264,7 @@ impl Pending {
     fn complete(
         mut self,
         state: &EdgeState,
+        conn: &Connection,
         o: &Outcome,
     ) -> Option<(Box<Entry>, Arc<LogSink>, Instant)> {
         let dist = o.dist.and_then(|i| state.distributions.get(i))?;
@@ -290,17 +289,12 @@ impl Pending {
             let n = 64 - w.len();
             e.forwarded_for = Some(keep(&mut e.text, &buf[..n]));
         }
-        // `c-country` is a JSON field: no lookup when no JSON line is written; the
-        // connection's remembered one when the viewer is the connection's address.
+        // `c-country` is a JSON field: no lookup when no JSON line is written.
         let json = self.sink.formats().json;
-        let conn = &self.conn;
         e.country = o
             .viewer_ip
             .filter(|_| json)
-            .and_then(|ip| match o.forwarded_for {
-                None => state.geo.country_memo(ip, &conn.country),
-                Some(_) => state.geo.country(ip),
-            })
+            .and_then(|ip| conn.country_of(&state.geo, ip))
             .map(|c| {
                 let b = c.as_str().as_bytes();
                 [b[0], b[1]]
@@ -314,10 +308,11 @@ impl Pending {
     pub fn finish(
         self,
         state: &EdgeState,
+        conn: &Connection,
         o: &Outcome,
         resp: Response<EdgeBody>,
     ) -> Response<EdgeBody> {
-        let Some((mut e, sink, start)) = self.complete(state, o) else {
+        let Some((mut e, sink, start)) = self.complete(state, conn, o) else {
             return resp;
         };
         let status = resp.status().as_u16();
@@ -372,8 +367,8 @@ impl Pending {
     }
 
     /// Logs a request whose viewer left before the response started (status `000`).
-    pub fn abandoned(self, state: &EdgeState, o: &Outcome) {
-        if let Some((mut e, sink, start)) = self.complete(state, o) {
+    pub fn abandoned(self, state: &EdgeState, conn: &Connection, o: &Outcome) {
+        if let Some((mut e, sink, start)) = self.complete(state, conn, o) {
             e.result_type = "Error";
             e.response_result_type = "Error";
             e.detailed_result_type = "ClientHungUpRequest";
@@ -461,6 +456,8 @@ pub struct AbandonGuard<'a> {
     pub pending: Option<Pending>,
     /// The state the request runs on.
     pub state: &'a EdgeState,
+    /// The viewer connection.
+    pub conn: &'a Connection,
     /// What is known so far.
     pub outcome: Outcome,
     /// Set once the response is ready; a guard dropped before that was abandoned.
@@ -480,7 +477,7 @@ impl Drop for AbandonGuard<'_> {
             d.metrics.request(0, self.outcome.cause);
         }
         if let Some(p) = self.pending.take() {
-            p.abandoned(self.state, &self.outcome);
+            p.abandoned(self.state, self.conn, &self.outcome);
         }
     }
 }

@@ -50,6 +50,7 @@ pub async fn service(
             )
         }),
         state: &state,
+        conn: &conn,
         outcome: Outcome::default(),
         answered: false,
     };
@@ -75,7 +76,7 @@ pub async fn service(
             .request(resp.status().as_u16(), guard.outcome.cause);
     }
     Ok(match guard.pending.take() {
-        Some(p) => p.finish(&state, &guard.outcome, resp),
+        Some(p) => p.finish(&state, &conn, &guard.outcome, resp),
         None => resp,
     })
 }
@@ -202,7 +203,7 @@ pub async fn handle(
         behavior,
         viewer_ip,
         geo: &state.geo,
-        country_memo: (!via_proxy).then_some(&conn.country),
+        conn,
         headers: req.headers(),
         signed_cache: &state.signed_cache,
     };

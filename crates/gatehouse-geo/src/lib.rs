@@ -106,6 +106,13 @@ struct Loaded {
     generation: u64,
 }
 
+impl Loaded {
+    fn country(&self, ip: IpAddr) -> Option<CountryCode> {
+        let result = self.reader.lookup(canonical(ip)).ok()?;
+        country_of(self.schema, &result)
+    }
+}
+
 /// Numbers loads, so that a [`CountryMemo`] filled from one never answers for another.
 static GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
@@ -124,10 +131,10 @@ impl Clone for CountryMemo {
 }
 
 impl CountryMemo {
-    /// Bits: the load's generation above bit 17, bit 16 "has a country", the code below.
+    /// Bits: the load's generation (never 0, so an empty memo matches none) above bit 17, bit 16 "has a country", the code below.
     fn get(&self, generation: u64) -> Option<Option<CountryCode>> {
         let m = self.0.load(std::sync::atomic::Ordering::Relaxed);
-        if m == 0 || m >> 17 != generation {
+        if m >> 17 != generation {
             return None;
         }
         Some((m & 1 << 16 != 0).then_some(CountryCode([(m >> 8) as u8, m as u8])))
@@ -290,10 +297,7 @@ impl GeoDb {
 
     /// The country of `ip`, or `None` when the database has no answer.
     pub fn country(&self, ip: IpAddr) -> Option<CountryCode> {
-        let guard = self.current.load();
-        let loaded = guard.as_ref()?;
-        let result = loaded.reader.lookup(canonical(ip)).ok()?;
-        country_of(loaded.schema, &result)
+        self.current.load().as_ref()?.country(ip)
     }
 
     /// [`GeoDb::country`], remembered in `memo`: `memo` must only ever be asked about `ip`
@@ -304,11 +308,7 @@ impl GeoDb {
         if let Some(c) = memo.get(loaded.generation) {
             return c;
         }
-        let c = loaded
-            .reader
-            .lookup(canonical(ip))
-            .ok()
-            .and_then(|r| country_of(loaded.schema, &r));
+        let c = loaded.country(ip);
         memo.set(loaded.generation, c);
         c
     }

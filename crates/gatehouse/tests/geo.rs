@@ -973,39 +973,13 @@ fn broken_database_replacement_keeps_the_old_answers() {
     assert_geo_page(&edge.from("81.2.69.160", "/x"));
 }
 
-/// Sends a GET on `s` (kept alive) and returns the status of its response, read whole.
-fn keep_alive_get(s: &mut std::net::TcpStream, path: &str) -> u16 {
-    use std::io::{Read, Write};
-    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: {HOST}\r\n\r\n").as_bytes())
+/// Sends a GET on `s` (kept alive), with `extra` header lines, and returns the status of its
+/// response, read whole.
+fn keep_alive_get(s: &mut std::net::TcpStream, path: &str, extra: &str) -> u16 {
+    use std::io::Write;
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: {HOST}\r\n{extra}\r\n").as_bytes())
         .unwrap();
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    let head_end = loop {
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-        let n = s.read(&mut chunk).unwrap();
-        assert!(
-            n > 0,
-            "connection closed: {}",
-            String::from_utf8_lossy(&buf)
-        );
-        buf.extend_from_slice(&chunk[..n]);
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
-    let len: usize = head
-        .lines()
-        .find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            k.eq_ignore_ascii_case("content-length")
-                .then(|| v.trim().parse().unwrap())
-        })
-        .unwrap_or_else(|| panic!("no Content-Length: {head}"));
-    while buf.len() < head_end + len {
-        let n = s.read(&mut chunk).unwrap();
-        assert!(n > 0, "connection closed mid-body");
-        buf.extend_from_slice(&chunk[..n]);
-    }
+    let (head, _) = read_response(s);
     head.split(' ').nth(1).unwrap().parse().unwrap()
 }
 
@@ -1020,8 +994,12 @@ fn a_kept_alive_connection_sees_a_reloaded_database() {
     let edge = Edge::start_in(cfg, &toml, |port| simple(port, "whitelist", &["GB"]));
     let mut s = std::net::TcpStream::connect(edge.gh.http.unwrap()).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    assert_eq!(keep_alive_get(&mut s, "/a"), 200);
-    assert_eq!(keep_alive_get(&mut s, "/b"), 200, "remembered: still GB");
+    assert_eq!(keep_alive_get(&mut s, "/a", ""), 200);
+    assert_eq!(
+        keep_alive_get(&mut s, "/b", ""),
+        200,
+        "remembered: still GB"
+    );
     edge.cfg.replace_file("geo.mmdb", &loopback("US"));
     wait_for(
         Duration::from_secs(10),
@@ -1029,10 +1007,37 @@ fn a_kept_alive_connection_sees_a_reloaded_database() {
         || edge.get("/x", &[]).status == 403,
     );
     assert_eq!(
-        keep_alive_get(&mut s, "/c"),
+        keep_alive_get(&mut s, "/c", ""),
         403,
         "the same connection, the new database"
     );
+}
+
+#[test]
+fn viewers_behind_a_trusted_proxy_on_one_connection_are_each_looked_up() {
+    // One kept-alive connection from the trusted proxy carries viewers from different
+    // countries: what the connection remembers is its own address's country, never theirs.
+    let cfg = ConfigDir::new();
+    cfg.file(
+        "geo.mmdb",
+        &geoip2_db(&[
+            ("81.2.69.0/24", "GB", "United Kingdom"),
+            ("198.51.100.0/24", "US", "United States"),
+        ]),
+    );
+    let toml = format!("{TRUSTED}\n{RESOLVE}\n[geoip]\ndatabase = \"geo.mmdb\"\n");
+    let edge = Edge::start_in(cfg, &toml, |port| simple(port, "whitelist", &["GB"]));
+    let mut s = std::net::TcpStream::connect(edge.gh.http.unwrap()).unwrap();
+    let gb = "X-Forwarded-For: 81.2.69.160\r\n";
+    let us = "X-Forwarded-For: 198.51.100.7\r\n";
+    assert_eq!(keep_alive_get(&mut s, "/a", gb), 200);
+    assert_eq!(
+        keep_alive_get(&mut s, "/b", us),
+        403,
+        "not the GB viewer's country"
+    );
+    assert_eq!(keep_alive_get(&mut s, "/c", gb), 200);
+    assert_eq!(keep_alive_get(&mut s, "/d", us), 403);
 }
 
 #[test]

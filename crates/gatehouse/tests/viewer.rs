@@ -718,33 +718,6 @@ fn request_id_is_unique_and_matches_the_error_page() {
     assert!(id3 != id1 && id3 != id2);
 }
 
-/// Reads one HTTP/1.1 response (by its Content-Length) from `s`; returns the head as sent on
-/// the wire, and the body.
-fn read_response(s: &mut std::net::TcpStream) -> (String, Vec<u8>) {
-    use std::io::Read;
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let mut data = Vec::new();
-    let mut buf = [0u8; 4096];
-    loop {
-        if let Some(end) = data.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&data[..end]).into_owned();
-            let len: usize = head
-                .lines()
-                .find_map(|l| l.strip_prefix("Content-Length: "))
-                .unwrap_or_else(|| panic!("no Content-Length: {head}"))
-                .parse()
-                .unwrap();
-            if data.len() >= end + 4 + len {
-                assert_eq!(data.len(), end + 4 + len, "more than one response");
-                return (head, data[end + 4..].to_vec());
-            }
-        }
-        let n = s.read(&mut buf).unwrap();
-        assert!(n > 0, "closed early: {}", String::from_utf8_lossy(&data));
-        data.extend_from_slice(&buf[..n]);
-    }
-}
-
 /// Sends one HTTP/1.1 request on a new raw connection and reads the response.
 fn raw_response(addr: std::net::SocketAddr, request: &str) -> (String, Vec<u8>) {
     use std::io::Write;

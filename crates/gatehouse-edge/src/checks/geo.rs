@@ -14,10 +14,7 @@ pub fn check(i: &CheckInput<'_>) -> Option<Denial> {
         GeoRule::Allow(list) => (true, list),
         GeoRule::Deny(list) => (false, list),
     };
-    let country = match i.country_memo {
-        Some(memo) => i.geo.country_memo(i.viewer_ip, memo),
-        None => i.geo.country(i.viewer_ip),
-    }?;
+    let country = i.conn.country_of(i.geo, i.viewer_ip)?;
     if list.contains(&country) == allow {
         return None;
     }

@@ -49,8 +49,8 @@ pub struct CheckInput<'a> {
     pub viewer_ip: std::net::IpAddr,
     /// The GeoIP database.
     pub geo: &'a gatehouse_geo::GeoDb,
-    /// The connection's remembered country, when `viewer_ip` is the connection's address.
-    pub country_memo: Option<&'a gatehouse_geo::CountryMemo>,
+    /// The viewer connection.
+    pub conn: &'a crate::viewer::Connection,
     /// The viewer's request headers.
     pub headers: &'a http::HeaderMap,
     /// The signed-URL verification cache.

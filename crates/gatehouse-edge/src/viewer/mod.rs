@@ -59,6 +59,20 @@ impl Connection {
     pub fn ip(&self) -> IpAddr {
         canonical(self.source.ip())
     }
+
+    /// The country of viewer `ip`: remembered for the connection's own address, looked up
+    /// every time for another one (a viewer behind a trusted proxy).
+    pub fn country_of(
+        &self,
+        geo: &gatehouse_geo::GeoDb,
+        ip: IpAddr,
+    ) -> Option<gatehouse_geo::CountryCode> {
+        if ip == self.ip() {
+            geo.country_memo(ip, &self.country)
+        } else {
+            geo.country(ip)
+        }
+    }
 }
 
 /// IPv4-mapped IPv6 addresses are shown as IPv4, as CloudFront logs them.

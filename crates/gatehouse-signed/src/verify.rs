@@ -7,8 +7,10 @@
 //! (`AccessDenied`). Every failure says exactly what was compared, for the doctor.
 //!
 //! Successful signature checks are cached ([`VerifyCache`]) by the exact signed material, so a
-//! repeated URL skips the RSA/ECDSA work; the time, IP and resource conditions are checked on
-//! every request.
+//! repeated URL skips the RSA/ECDSA work; and a request whose exact parts (scheme, Host, path,
+//! query, signing cookies) were accepted before with a key still trusted skips the rest too,
+//! but for the time and IP conditions, which are checked on every request (the Resource
+//! matched those same parts).
 
 use crate::keys::{HashAlgorithm, PublicKey};
 use crate::policy::{self, Policy};
@@ -241,7 +243,8 @@ pub fn verify(
         ),
     };
     // Fast path: this exact request (URL, plus the cookies when they carry the signature) was
-    // accepted before; only the time and IP conditions can have changed.
+    // accepted before, with a key the caller still trusts; only the time and IP conditions
+    // can have changed.
     let cookie_part: &[u8] = match source {
         Source::Url => b"",
         Source::Cookies => req.cookies.unwrap_or("").as_bytes(),
@@ -253,7 +256,10 @@ pub fn verify(
         req.query.unwrap_or("").as_bytes(),
         cookie_part,
     ];
-    if let Some((policy, key_pair_id)) = cache.accepted(&parts) {
+    if let Some((policy, key_pair_id)) = cache
+        .accepted(&parts)
+        .filter(|(_, id)| trusted.keys.contains_key(&**id))
+    {
         time_and_ip(&policy, req)?;
         return Ok(Verified {
             source,

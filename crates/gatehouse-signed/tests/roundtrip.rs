@@ -262,3 +262,37 @@ fn failures_in_cloudfront_order() {
         "a=1&b=2"
     );
 }
+
+#[test]
+fn a_remembered_acceptance_needs_a_key_still_trusted() {
+    // The cache of accepted requests must not accept for a caller that no longer trusts the
+    // key (another behaviour, or key groups that changed).
+    let (private, public) = keypair("rsa-pkcs8");
+    let key = PrivateKey::from_pem(&private).unwrap();
+    let cache = VerifyCache::default();
+    let now = 1_800_000_000;
+    let url = sign_url(
+        &SignRequest {
+            url: "https://h/x",
+            key_pair_id: "KGOOD",
+            date_less_than: 2_000_000_000,
+            date_greater_than: None,
+            ip_address: None,
+            policy_resource: None,
+            hash: HashAlgorithm::Sha1,
+        },
+        &key,
+    )
+    .unwrap();
+    let first = verify(&request(&url, now), &trusted("KGOOD", &public), &cache).unwrap();
+    assert!(!first.cached);
+    let again = verify(&request(&url, now), &trusted("KGOOD", &public), &cache).unwrap();
+    assert!(again.cached, "the second check comes from the cache");
+    let (_, other_public) = keypair("rsa-pkcs8");
+    assert_eq!(
+        verify(&request(&url, now), &trusted("KOTHER", &other_public), &cache)
+            .unwrap_err()
+            .kind,
+        FailureKind::UnknownKey
+    );
+}

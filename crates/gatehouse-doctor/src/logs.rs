@@ -936,18 +936,7 @@ pub struct Options {
     pub waf: Option<std::sync::Arc<crate::waf::WafIndex>>,
 }
 
-/// Reads `files` in parallel (one thread per core) and groups the refusals.
-pub fn analyze(files: &[PathBuf], request_id: Option<&str>) -> Summary {
-    analyze_with(
-        files,
-        &Options {
-            request_id: request_id.map(str::to_string),
-            ..Default::default()
-        },
-    )
-}
-
-/// [`analyze`] with options.
+/// Reads `files` in parallel (one thread per core) and groups the refusals, as `options` say.
 pub fn analyze_with(files: &[PathBuf], opts: &Options) -> Summary {
     let threads = if opts.threads > 0 {
         opts.threads

@@ -212,11 +212,7 @@ pub fn decide(
 
 /// Narrows an `Access denied` diagnosis with what the URL says.
 pub fn refine(d: &mut Diagnosis, req: &SignedRequest, keys: Option<&TrustedKeys>) {
-    let access_denied = d
-        .candidates
-        .iter()
-        .any(|c| c.cause == Cause::SignedResourceMismatch && c.confidence != Confidence::Certain);
-    if !access_denied {
+    if !d.needs_signed_url() {
         return;
     }
     if let Some((cause, confidence, why)) = decide(req, keys) {

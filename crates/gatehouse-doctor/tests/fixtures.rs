@@ -887,16 +887,9 @@ fn gatehouse_json_lines_name_the_cause() {
 // A signed-URL `Access denied`, decided from the URL's own policy
 // ---------------------------------------------------------------------------------------------
 
+/// A custom policy as botocore builds it, base64 the CloudFront way.
 fn custom_policy(resource: &str, less: u64, greater: Option<u64>, ip: Option<&str>) -> String {
-    let mut cond = format!("\"DateLessThan\":{{\"AWS:EpochTime\":{less}}}");
-    if let Some(g) = greater {
-        cond.push_str(&format!(",\"DateGreaterThan\":{{\"AWS:EpochTime\":{g}}}"));
-    }
-    if let Some(ip) = ip {
-        cond.push_str(&format!(",\"IpAddress\":{{\"AWS:SourceIp\":\"{ip}\"}}"));
-    }
-    let json =
-        format!("{{\"Statement\":[{{\"Resource\":\"{resource}\",\"Condition\":{{{cond}}}}}]}}");
+    let json = gatehouse_signed::policy::custom(resource, less, greater, ip);
     gatehouse_signed::base64cf::encode(json.as_bytes())
 }
 

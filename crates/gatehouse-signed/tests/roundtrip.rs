@@ -290,9 +290,13 @@ fn a_remembered_acceptance_needs_a_key_still_trusted() {
     assert!(again.cached, "the second check comes from the cache");
     let (_, other_public) = keypair("rsa-pkcs8");
     assert_eq!(
-        verify(&request(&url, now), &trusted("KOTHER", &other_public), &cache)
-            .unwrap_err()
-            .kind,
+        verify(
+            &request(&url, now),
+            &trusted("KOTHER", &other_public),
+            &cache
+        )
+        .unwrap_err()
+        .kind,
         FailureKind::UnknownKey
     );
 }

@@ -33,11 +33,7 @@ fn waf_logs_name_the_rule_of_a_blocked_request() {
         ("x-edge-request-id", id),
         ("time-taken", "0.001"),
     ];
-    let log = format!(
-        "#Version: 1.0\n#Fields: {}\n{}\n",
-        gatehouse_logs::standard::FIELDS.join(" "),
-        fields(&base)
-    );
+    let log = format!("{}{}\n", gatehouse_logs::standard::header(), fields(&base));
     let log_path = dir.path().join("E1.2026-11-28-10.ABC.log");
     std::fs::write(&log_path, log).unwrap();
     let waf_path = dir.path().join("waf.log");

@@ -254,14 +254,6 @@ fn run_ok(cmd: &mut Command) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-fn dead_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn logging(enabled: bool, cookies: bool, prefix: &str) -> Value {
     json!({"Enabled": enabled, "IncludeCookies": cookies,
            "Bucket": "gatehouse-logs.s3.amazonaws.com", "Prefix": prefix})

@@ -4,7 +4,7 @@
 
 mod support;
 use serde_json::{json, Value};
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use support::*;
 
@@ -77,15 +77,6 @@ fn caching_optimized(mut b: Value) -> Value {
     b.as_object_mut().unwrap().remove("OriginRequestPolicyId");
     b["CachePolicyId"] = json!(CACHING_OPTIMIZED);
     b
-}
-
-/// A port on 127.0.0.1 with nothing listening.
-fn dead_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Every value of header `name` the echo origin received.

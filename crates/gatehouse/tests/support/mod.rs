@@ -777,3 +777,12 @@ pub fn read_response(s: &mut std::net::TcpStream) -> (String, Vec<u8>) {
         data.extend_from_slice(&buf[..n]);
     }
 }
+
+/// A loopback port nothing listens on (bound, then released).
+pub fn dead_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}

@@ -68,7 +68,7 @@ impl Diagnosis {
 
     /// Puts `cause` first with `confidence` (the others become possible; with certainty they
     /// go), and records why.
-    pub(crate) fn promote(&mut self, cause: Cause, confidence: Confidence, why: String) {
+    pub fn promote(&mut self, cause: Cause, confidence: Confidence, why: String) {
         self.evidence.push(why.clone());
         if confidence == Confidence::Certain {
             self.candidates.clear();

@@ -156,12 +156,7 @@ fn refine(
     headers: &[String],
     date: Option<u64>,
 ) {
-    let header = |name: &str| {
-        headers.iter().find_map(|h| {
-            let (k, v) = h.split_once(':')?;
-            (k.trim().eq_ignore_ascii_case(name) && !v.trim().is_empty()).then(|| v.trim())
-        })
-    };
+    let header = |name: &str| header_arg(headers, name);
     if let Some(url) = url {
         let now = date.unwrap_or_else(|| {
             std::time::SystemTime::now()
@@ -214,8 +209,8 @@ pub fn run(cmd: DoctorCommand) -> Result<()> {
                         .with_context(|| format!("reading {}", p.display()))?,
                     None => String::new(),
                 };
-                date = Evidence::parse(&text).date_epoch();
                 if headers.is_empty() && status.is_none() {
+                    date = Evidence::parse(&text).date_epoch();
                     gatehouse_doctor::explain(&text)
                 } else {
                     let mut e = Evidence::parse(&text);
@@ -227,7 +222,7 @@ pub fn run(cmd: DoctorCommand) -> Result<()> {
                             e.header(k.trim(), v.trim());
                         }
                     }
-                    date = e.date_epoch().or(date);
+                    date = e.date_epoch();
                     classify::from_response(&e)
                 }
             };
@@ -261,17 +256,12 @@ pub fn run(cmd: DoctorCommand) -> Result<()> {
                 http2,
                 insecure,
             ))?;
-            let d = classify::from_response(&e);
+            let mut d = classify::from_response(&e);
             let mut facts = facts_from_url(Some(&url), Some(&method));
             // A Host given with --header is the one the edge saw.
-            if let Some(h) = headers.iter().find_map(|h| {
-                let (k, v) = h.split_once(':')?;
-                (k.trim().eq_ignore_ascii_case("host") && !v.trim().is_empty())
-                    .then(|| v.trim().to_ascii_lowercase())
-            }) {
-                facts.host = Some(strip_port(&h).to_string());
+            if let Some(h) = header_arg(&headers, "host") {
+                facts.host = host_of(h);
             }
-            let mut d = d;
             refine(
                 &mut d,
                 cfg.as_ref(),
@@ -307,17 +297,16 @@ pub fn run(cmd: DoctorCommand) -> Result<()> {
                     "directly at origin {} ({}): status {os} — {verdict}",
                     t.origin_id, t.url
                 ));
+                // An edge-stated (certain) cause stays; otherwise the origin's own refusal leads.
                 if es == 403
                     && os == 403
-                    && d.candidates.iter().all(|c| c.cause != Cause::OriginDenied)
+                    && d.top()
+                        .is_none_or(|c| c.confidence != classify::Confidence::Certain)
                 {
-                    d.candidates.insert(
-                        0,
-                        classify::Candidate {
-                            cause: Cause::OriginDenied,
-                            confidence: classify::Confidence::Likely,
-                            why: "the origin answers 403 to the same request sent directly".into(),
-                        },
+                    d.promote(
+                        Cause::OriginDenied,
+                        classify::Confidence::Likely,
+                        "the origin answers 403 to the same request sent directly".into(),
                     );
                 }
             }
@@ -401,7 +390,7 @@ pub fn run(cmd: DoctorCommand) -> Result<()> {
                     c,
                     cfg.as_ref(),
                     &RequestFacts {
-                        host: host.map(|h| strip_port(h).to_ascii_lowercase()),
+                        host: host.and_then(host_of),
                         path: path.map(str::to_string),
                         method: None,
                     },
@@ -438,15 +427,17 @@ pub fn run(cmd: DoctorCommand) -> Result<()> {
     }
 }
 
-/// `host:port` → `host` (IPv6 literals in brackets keep their colons).
-fn strip_port(h: &str) -> &str {
-    if let Some(rest) = h.strip_prefix('[') {
-        return rest.split(']').next().unwrap_or(h);
-    }
-    match h.rsplit_once(':') {
-        Some((a, p)) if !a.contains(':') && p.bytes().all(|b| b.is_ascii_digit()) => a,
-        _ => h,
-    }
+/// The value of `--header NAME: value` (the first non-empty one), trimmed.
+fn header_arg<'a>(headers: &'a [String], name: &str) -> Option<&'a str> {
+    headers.iter().find_map(|h| {
+        let (k, v) = h.split_once(':')?;
+        (k.trim().eq_ignore_ascii_case(name) && !v.trim().is_empty()).then(|| v.trim())
+    })
+}
+
+/// A Host as the edge routes on it (no port or brackets, lower case, no trailing dot).
+fn host_of(h: &str) -> Option<String> {
+    gatehouse_edge::routing::host::normalize_host(h).map(std::borrow::Cow::into_owned)
 }
 
 /// The progress bar on a terminal: `reading logs  42% (1.2 GB of 2.9 GB)`.
@@ -465,7 +456,7 @@ fn progress(read: u64, total: u64) {
 
 fn config_report(cfg: &Config, host: Option<&str>, path: Option<&str>) {
     use gatehouse_model::aws::distribution::{GeoRestrictionType as T, ViewerProtocolPolicy as V};
-    let host = host.map(|h| strip_port(h).to_ascii_lowercase());
+    let host = host.and_then(host_of);
     if let Some(h) = &host {
         match advice::distribution_for(cfg, h) {
             Some(d) if !d.config.enabled => println!(

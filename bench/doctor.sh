@@ -50,7 +50,7 @@ if ((SIZE_MB < 1 || RUNS < 1)); then
     exit 2
 fi
 
-install_commands goaccess:goaccess /usr/bin/time:time
+install_commands goaccess:goaccess /usr/bin/time:time python3:python3
 NPROC="$(nproc)"
 
 # --- Build ----------------------------------------------------------------------------
@@ -80,7 +80,6 @@ head -n 6 "$LOG" | cut -c1-400 >"$RAW/sample.log"
 cat "$LOG" >/dev/null # into the page cache
 
 mb() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1e6 }'; }
-fmt_int() { LC_ALL=C printf "%'d" "$1" 2>/dev/null || echo "$1"; }
 fmt_rate() { awk -v r="$1" 'BEGIN { s = sprintf("%.0f", r); n = ""; while (length(s) > 3) { n = "," substr(s, length(s) - 2) n; s = substr(s, 1, length(s) - 3) } print s n }'; }
 
 # --- Runs -----------------------------------------------------------------------------------
@@ -132,7 +131,7 @@ for ((r = 1; r <= RUNS; r++)); do
 done
 
 # --- Checks ----------------------------------------------------------------------------------
-python3 - "$LINES" "$WORK"/doctor-*.json <<'EOF' >"$RAW/doctor-check.txt" || die "doctor output check failed: $(cat "$RAW/doctor-check.txt")"
+python3 - "$LINES" "$WORK"/doctor-*.json <<'EOF' >"$RAW/doctor-check.txt" 2>&1 || die "doctor output check failed: $(cat "$RAW/doctor-check.txt")"
 import json, sys
 lines = int(sys.argv[1])
 docs = [json.load(open(p)) for p in sys.argv[2:]]
@@ -155,11 +154,7 @@ RATIO="$(ratio "$D_MED" "$G_MED")"
 VERDICT="$(awk -v r="$RATIO" 'BEGIN { print (r >= 10) ? "met" : "NOT met" }')"
 
 # --- Report --------------------------------------------------------------------------------
-CPU_MODEL="$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)"
-GIT_REV="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo 'no commit')"
-if [[ -n "$(git -C "$ROOT" status --porcelain 2>/dev/null | head -n 1)" ]]; then
-    GIT_REV+=" (dirty)"
-fi
+collect_versions
 RUSTC_VERSION="$(rustc --version 2>/dev/null || echo 'rustc ?')"
 GOACCESS_VERSION="$(goaccess --version 2>/dev/null | awk 'NR == 1 { sub(/^GoAccess - /, ""); sub(/\.$/, ""); print }')"
 CMD="./bench/doctor.sh"
@@ -179,9 +174,9 @@ SECTION="$WORK/section.md"
     echo "- Machine: \`nproc\` = $NPROC${CPU_MODEL:+, $CPU_MODEL}, Linux $(uname -r)"
     echo "- Versions: Gatehouse rev $GIT_REV, $RUSTC_VERSION; GoAccess $GOACCESS_VERSION (Debian package)"
     echo "- Command: \`$CMD\`"
-    echo "- File: $(fmt_int "$LINES") lines, $(mb "$LOG_BYTES") MB plain ($(awk -v b="$LOG_BYTES" -v n="$LINES" 'BEGIN { printf "%.0f", b / n }') bytes a line), written by \`cargo run --release -p gatehouse-logs --example gen_log -- --lines $LINES --seed $SEED FILE\` (Gatehouse's standard-log writer: varied paths, queries, user agents with spaces, quotes, \`%\` and non-ASCII bytes; statuses 200/206/304/403/404/502/504/000). In the page cache for every run; deleted afterwards."
-    echo "- Doctor: \`gatehouse doctor logs FILE --format json\` (release), its default of one thread per core: the plain file is read in byte ranges in parallel. It classifies every 403 and 5xx line and groups them by cause with counts, time ranges, per-hour counts, top paths, IPs, hosts and user agents, and time-taken against the average of all lines. Every run read all $(fmt_int "$LINES") lines, none unreadable, with identical output; $DOCTOR_GROUPS."
-    echo "- GoAccess: \`goaccess --log-format=CLOUDFRONT --no-global-config -o OUT.json FILE\` (its default: one parsing thread; builds every panel and writes the JSON report). It counted $(fmt_int "${GA_VALID:-0}") valid and $(fmt_int "${GA_FAILED:-0}") failed requests (the failed ones are the \`000\` lines of viewers that left)."
+    echo "- File: $(fmt_rate "$LINES") lines, $(mb "$LOG_BYTES") MB plain ($(awk -v b="$LOG_BYTES" -v n="$LINES" 'BEGIN { printf "%.0f", b / n }') bytes a line), written by \`cargo run --release -p gatehouse-logs --example gen_log -- --lines $LINES --seed $SEED FILE\` (Gatehouse's standard-log writer: varied paths, queries, user agents with spaces, quotes, \`%\` and non-ASCII bytes; statuses 200/206/304/403/404/502/504/000). In the page cache for every run; deleted afterwards."
+    echo "- Doctor: \`gatehouse doctor logs FILE --format json\` (release), its default of one thread per core: the plain file is read in byte ranges in parallel. It classifies every 403 and 5xx line and groups them by cause with counts, time ranges, per-hour counts, top paths, IPs, hosts and user agents, and time-taken against the average of all lines. Every run read all $(fmt_rate "$LINES") lines, none unreadable, with identical output; $DOCTOR_GROUPS."
+    echo "- GoAccess: \`goaccess --log-format=CLOUDFRONT --no-global-config -o OUT.json FILE\` (its default: one parsing thread; builds every panel and writes the JSON report). It counted $(fmt_rate "${GA_VALID:-0}") valid and $(fmt_rate "${GA_FAILED:-0}") failed requests (the failed ones are the \`000\` lines of viewers that left)."
     echo "- Rounds alternate which tool runs first; wall and CPU (user+system) time and peak memory from \`/usr/bin/time\`; lines/s = lines ÷ wall time. \"Foreign CPU\": % of a CPU used by other processes during the run."
     echo
     if [[ -n "$WARNINGS" ]]; then

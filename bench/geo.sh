@@ -270,7 +270,6 @@ echo "    $SANITY"
 init_cpu_accounting
 
 # proc_ticks pid: user+system CPU time of the process (all its threads), in clock ticks.
-proc_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
 
 # --- Load ------------------------------------------------------------------------------
 # run_wrk config seconds outfile
@@ -318,7 +317,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
             foreign="$(foreign_pct "$busy0" "$ours0" "$busy1" "$ours1" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')")"
             # Gatehouse's own CPU time per request: unlike requests/sec, hardly moved by
             # other processes taking turns on the CPUs.
-            cpu_us="$(awk -v t="$((gh1 - gh0))" -v hz="$CLK_TCK" -v n="$WRK_TOTAL" 'BEGIN { printf "%.2f\n", t / hz * 1e6 / n }')"
+            cpu_us="$(us_per_request "$((gh1 - gh0))" "$WRK_TOTAL")"
             printf '    %s %10s req/s  p50 %8s ms  p99 %8s ms  requests %s  origin %s  non-2xx %s  socket errors %s  gatehouse CPU %s us/req  foreign CPU %s%%\n' \
                 "$c" "$WRK_RPS" "$WRK_P50" "$WRK_P99" "$WRK_TOTAL" "$origin_delta" "$WRK_NON2XX" "$WRK_SOCKERR" "$cpu_us" "$foreign"
             if ((WRK_NON2XX > 0)); then
@@ -333,17 +332,7 @@ done
 stop_servers
 
 # --- Results -----------------------------------------------------------------------------
-declare -A MED_RPS=() MED_P50=() MED_P99=() MED_CPU=()
-for c in "${CONFIGS[@]}"; do
-    # shellcheck disable=SC2086 # word splitting intended
-    MED_RPS[$c]="$(median ${RPS[$c]})"
-    # shellcheck disable=SC2086
-    MED_P50[$c]="$(median ${P50[$c]})"
-    # shellcheck disable=SC2086
-    MED_P99[$c]="$(median ${P99[$c]})"
-    # shellcheck disable=SC2086
-    MED_CPU[$c]="$(median ${CPU_US[$c]})"
-done
+median_runs
 RATIO="$(ratio "${MED_RPS[B]}" "${MED_RPS[A]}")"
 # Paired: B over A within each round (run back to back), then the median over rounds.
 # Slow drift and a single disturbed run move one pair only.
@@ -365,7 +354,6 @@ more_less() { awk -v v="$1" -v u="$2" 'BEGIN { if (v < 0) printf "%s %s less\n",
 # Time per request implied by the median throughputs (1/throughput), B minus A.
 EXTRA_US="$(awk -v a="${MED_RPS[A]}" -v b="${MED_RPS[B]}" 'BEGIN { printf "%.2f\n", (1e6 / b - 1e6 / a) }')"
 
-meets() { awk -v v="$1" -v t="$2" -v op="$3" 'BEGIN { exit !((op == ">=") ? v >= t : v < t) }'; }
 
 CMD="DURATION=$DURATION ROUNDS=$ROUNDS"
 [[ "$WARMUP" == 2 ]] || CMD+=" WARMUP=$WARMUP"
@@ -404,7 +392,7 @@ SECTION="$WORK/section.md"
         echo "|---|---:|---:|---:|"
         printf '%s\n' "${LOOKUP_ROWS[@]}"
         echo
-        if meets "${LOOKUP_WORST% *}" "$TARGET_LOOKUP_NS" "<"; then
+        if ! at_least "${LOOKUP_WORST% *}" "$TARGET_LOOKUP_NS"; then
             echo "**Lookup target met:** the slowest median, ${LOOKUP_WORST% *} ns (\`${LOOKUP_WORST#* }\`), is under ${TARGET_LOOKUP_NS} ns."
         else
             echo "**Lookup target NOT met:** the slowest median, ${LOOKUP_WORST% *} ns (\`${LOOKUP_WORST#* }\`), is above ${TARGET_LOOKUP_NS} ns."
@@ -452,14 +440,14 @@ SECTION="$WORK/section.md"
     echo "With the geo restriction, Gatehouse spends $(more_less "$PAIRED_CPU_NS" ns) of its own CPU time per request (median of the paired differences; $(more_less "$(awk -v a="${MED_CPU[A]}" -v b="${MED_CPU[B]}" 'BEGIN { printf "%.0f", (b - a) * 1000 }')" ns) by the medians of each config). By the median throughputs, a request takes $(more_less "$EXTRA_US" µs) of server time with B (1/throughput; the server CPU, shared by Gatehouse and the origin, is the bottleneck)."
     echo
     # The verdict uses the paired ratio; the ratio of medians is shown next to it.
-    if meets "$PAIRED_RATIO" "$TARGET_RATIO" ">="; then
+    if at_least "$PAIRED_RATIO" "$TARGET_RATIO"; then
         echo "**Throughput target met:** B/A = $PAIRED_RATIO, median of the per-round ratios (target ≥ $TARGET_RATIO); ratio of the median throughputs $RATIO."
     else
         echo "**Throughput target NOT met:** B/A = $PAIRED_RATIO, median of the per-round ratios (target ≥ $TARGET_RATIO); ratio of the median throughputs $RATIO."
     fi
     paired_ok=0 medians_ok=0
-    if meets "$PAIRED_RATIO" "$TARGET_RATIO" ">="; then paired_ok=1; fi
-    if meets "$RATIO" "$TARGET_RATIO" ">="; then medians_ok=1; fi
+    if at_least "$PAIRED_RATIO" "$TARGET_RATIO"; then paired_ok=1; fi
+    if at_least "$RATIO" "$TARGET_RATIO"; then medians_ok=1; fi
     if ((paired_ok != medians_ok)); then
         echo
         echo "_The two ratios fall on different sides of the target: this run is too noisy to decide. Run it again on a quiet machine, with more ROUNDS._"

@@ -472,3 +472,31 @@ record_run() {
     CPU_US[$c]+="$cpu_us "
     ROWS+=("| $round | $c | $WRK_RPS | $WRK_P50 | $WRK_P99 | $WRK_TOTAL | $origin_delta | $WRK_SOCKERR | $cpu_us | ${extra:+$extra | }$foreign |")
 }
+
+# --- Results shared by the A/B benchmarks ---------------------------------------------------
+
+# proc_ticks PID or PID/task/TID: user+system CPU time of a process (or thread), in clock ticks.
+proc_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
+
+# us_per_request TICKS REQUESTS: CPU µs per request (CLK_TCK from init_cpu_accounting).
+us_per_request() { awk -v t="$1" -v n="$2" -v hz="$CLK_TCK" 'BEGIN { printf "%.2f\n", (n > 0) ? t / hz * 1e6 / n : 0 }'; }
+
+# at_least VALUE TARGET: succeeds when VALUE >= TARGET (decimals).
+at_least() { awk -v v="$1" -v t="$2" 'BEGIN { exit !(v >= t) }'; }
+
+# median_runs: per config of CONFIGS, the medians of what record_run collected (RPS, P50,
+# P99, CPU_US) into the associative arrays MED_RPS, MED_P50, MED_P99 and MED_CPU.
+median_runs() {
+    local c
+    declare -gA MED_RPS=() MED_P50=() MED_P99=() MED_CPU=()
+    for c in "${CONFIGS[@]}"; do
+        # shellcheck disable=SC2086 # word splitting intended
+        MED_RPS[$c]="$(median ${RPS[$c]})"
+        # shellcheck disable=SC2086
+        MED_P50[$c]="$(median ${P50[$c]})"
+        # shellcheck disable=SC2086
+        MED_P99[$c]="$(median ${P99[$c]})"
+        # shellcheck disable=SC2086
+        MED_CPU[$c]="$(median ${CPU_US[$c]})"
+    done
+}

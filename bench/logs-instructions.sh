@@ -48,7 +48,7 @@ BENCH_MD="$ROOT/BENCHMARKS.md"
 MARK_START='<!-- logs-instructions:start -->'
 MARK_END='<!-- logs-instructions:end -->'
 
-install_packages valgrind:valgrind curl:curl
+install_packages valgrind:valgrind
 pin_cpus
 build_gatehouse
 require_free_ports "$ORIGIN_PORT" "$PORT"
@@ -86,15 +86,11 @@ declare -A IR=() TOP=()
 count() {
     local c="$1" out="$WORK/callgrind.$1" pid
     log "config $c: $REQUESTS requests under callgrind"
-    # No start_server: this one is stopped here, before the next config starts.
-    taskset -c "$SERVER_CPU" env TOKIO_WORKER_THREADS=1 valgrind --tool=callgrind \
-        --callgrind-out-file="$out" "$GATEHOUSE_BIN" serve --config "$WORK/$c" \
-        >"$WORK/$c.log" 2>&1 &
-    pid=$!
-    for _ in $(seq 1 120); do
-        curl -s -o /dev/null -H "Host: $HOST_HEADER" "http://127.0.0.1:$PORT$OBJ_PATH" && break
-        sleep 0.5
-    done
+    # In PIDS (start_server), so that a failure stops it too; stopped below otherwise.
+    start_server "$c" "$WORK/$c.log" env TOKIO_WORKER_THREADS=1 valgrind --tool=callgrind \
+        --callgrind-out-file="$out" "$GATEHOUSE_BIN" serve --config "$WORK/$c"
+    pid="${PIDS[${#PIDS[@]} - 1]}"
+    wait_http "$c" "$PORT" 60
     requests 1 200
     callgrind_control -z "$pid" >/dev/null 2>&1
     requests 1 "$REQUESTS"

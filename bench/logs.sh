@@ -261,32 +261,18 @@ log_state() {
 }
 
 # proc_ticks pid: user+system CPU time of a process, in clock ticks.
-proc_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
-# writer_tid: the thread id of B's log writer ("gatehouse-log-writer", 15 characters in comm).
-writer_tid() {
+# thread_tid NAME: the id of B's thread whose name (15 characters in comm) starts with NAME.
+thread_tid() {
     local t
     for t in /proc/"${SERVER_PID[B]}"/task/*; do
-        if [[ "$(cat "$t/comm" 2>/dev/null)" == gatehouse-log-w* ]]; then
+        if [[ "$(cat "$t/comm" 2>/dev/null)" == "$1"* ]]; then
             basename "$t"
             return 0
         fi
     done
     return 1
 }
-# gzip_tid: the thread id of B's log compressor ("gatehouse-log-gzip", "gatehouse-log-g" in comm).
-gzip_tid() {
-    local t
-    for t in /proc/"${SERVER_PID[B]}"/task/*; do
-        if [[ "$(cat "$t/comm" 2>/dev/null)" == gatehouse-log-g* ]]; then
-            basename "$t"
-            return 0
-        fi
-    done
-    return 1
-}
-thread_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/${SERVER_PID[B]}/task/$1/stat"; }
-# us_per_request ticks requests
-us_per_request() { awk -v t="$1" -v n="$2" -v hz="$CLK_TCK" 'BEGIN { if (n == 0) print "n/a"; else printf "%.2f\n", t / hz * 1e6 / n }'; }
+thread_ticks() { proc_ticks "${SERVER_PID[B]}/task/$1"; }
 
 # --- Sanity checks ---------------------------------------------------------------------
 log "sanity check"
@@ -398,8 +384,8 @@ fi
 log_state
 PREV_STD="$STD_LINES"
 PREV_JSON="$JSON_LINES"
-WRITER_TID="$(writer_tid)" || die "B has no gatehouse-log-writer thread"
-GZIP_TID="$(gzip_tid)" || die "B has no gatehouse-log-gzip thread"
+WRITER_TID="$(thread_tid gatehouse-log-w)" || die "B has no gatehouse-log-writer thread"
+GZIP_TID="$(thread_tid gatehouse-log-g)" || die "B has no gatehouse-log-gzip thread"
 
 ROWS=()
 CHECK_ROWS=()
@@ -410,7 +396,6 @@ GZIP_DURING_US=""
 WARNINGS=""
 CHECK_FAILED=0
 REPEATS=0
-B_RUNS=0
 
 # check_b_run run_label requests: the log check after a B run.
 check_b_run() {
@@ -488,7 +473,6 @@ for ((round = 1; round <= ROUNDS; round++)); do
                 die "config $c answered $WRK_NON2XX non-2xx/3xx responses in round $round; results would be meaningless (see $out)"
             fi
             if [[ "$c" == B ]]; then
-                B_RUNS=$((B_RUNS + 1))
                 label="round $round$note"
                 check_b_run "$label" "$WRK_TOTAL"
                 # check_b_run waited for the compressor to finish this run's rotated files.
@@ -539,17 +523,7 @@ fi
 stop_servers
 
 # --- Results -----------------------------------------------------------------------------
-declare -A MED_RPS=() MED_P50=() MED_P99=() MED_CPU=()
-for c in "${CONFIGS[@]}"; do
-    # shellcheck disable=SC2086 # word splitting intended
-    MED_RPS[$c]="$(median ${RPS[$c]})"
-    # shellcheck disable=SC2086
-    MED_P50[$c]="$(median ${P50[$c]})"
-    # shellcheck disable=SC2086
-    MED_P99[$c]="$(median ${P99[$c]})"
-    # shellcheck disable=SC2086
-    MED_CPU[$c]="$(median ${CPU_US[$c]})"
-done
+median_runs
 # shellcheck disable=SC2086
 MED_WRITER="$(median $WRITER_US)"
 # shellcheck disable=SC2086
@@ -569,7 +543,6 @@ MED_WRITER="$(awk -v w="$MED_WRITER" 'BEGIN { printf "%.2f\n", w }')"
 PATH_EXTRA="$(awk -v e="$CPU_EXTRA" -v w="$MED_WRITER" -v g="$MED_GZIP_DURING" 'BEGIN { printf "%.2f\n", e - w - g }')"
 COST_PCT="$(awk -v r="$RATIO" 'BEGIN { printf "%.1f\n", (1 - r) * 100 }')"
 
-meets() { awk -v v="$1" -v t="$2" 'BEGIN { exit !(v >= t) }'; }
 
 CMD="DURATION=$DURATION ROUNDS=$ROUNDS"
 [[ "$WARMUP" == 2 ]] || CMD+=" WARMUP=$WARMUP"
@@ -626,7 +599,7 @@ SECTION="$WORK/section.md"
     echo
     echo "Per-round requests/sec ratios B/A: ${ROUND_RATIOS[*]}. At the medians, B spends $EXTRA_US µs more per request than A (1/throughput; the server CPU, shared with the origin, is the bottleneck). In CPU time of the Gatehouse process, B spends $CPU_EXTRA µs more per request than A: $MED_WRITER µs in the writer thread (appending the lines to the open plain files), $MED_GZIP_DURING µs in the compressor thread during the run (gzip of rotated files at idle priority), and $PATH_EXTRA µs on the request path (capturing the record, formatting the lines into a batch). Over the whole run and the wait after it, the compressor spent a median $MED_GZIP µs per request: the compression that idle priority defers, which a machine with spare CPU pays later."
     echo
-    if meets "$RATIO" "$TARGET_RATIO"; then
+    if at_least "$RATIO" "$TARGET_RATIO"; then
         echo "**Target met:** logging costs $COST_PCT% of the throughput (B/A = $RATIO, target ≥ $TARGET_RATIO)."
     else
         echo "**Target NOT met:** logging costs $COST_PCT% of the throughput (B/A = $RATIO, target ≥ $TARGET_RATIO)."

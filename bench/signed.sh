@@ -276,7 +276,6 @@ echo "    $SANITY"
 
 # --- CPU accounting -------------------------------------------------------------------------
 # proc_ticks pid: user+system CPU time of a process, in clock ticks.
-proc_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
 
 # --- Load ------------------------------------------------------------------------------
 # run_wrk config seconds outfile
@@ -320,7 +319,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
             parse_wrk "$out"
             origin_delta=$((after - before))
             foreign="$(foreign_pct "$busy0" "$ours0" "$busy1" "$ours1" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')")"
-            cpu_us="$(awk -v t="$((cpu1 - cpu0))" -v hz="$CLK_TCK" -v n="$WRK_TOTAL" 'BEGIN { printf "%.2f\n", (n > 0) ? t / hz * 1e6 / n : 0 }')"
+            cpu_us="$(us_per_request "$((cpu1 - cpu0))" "$WRK_TOTAL")"
             printf '    %s %10s req/s  p50 %8s ms  p99 %8s ms  requests %s  origin %s  non-2xx %s  socket errors %s  CPU %s µs/req  foreign CPU %s%%\n' \
                 "$c" "$WRK_RPS" "$WRK_P50" "$WRK_P99" "$WRK_TOTAL" "$origin_delta" "$WRK_NON2XX" "$WRK_SOCKERR" "$cpu_us" "$foreign"
             if ((WRK_NON2XX > 0)); then
@@ -406,17 +405,7 @@ fi
 stop_servers
 
 # --- Results -----------------------------------------------------------------------------
-declare -A MED_RPS=() MED_P50=() MED_P99=() MED_CPU=()
-for c in "${CONFIGS[@]}"; do
-    # shellcheck disable=SC2086 # word splitting intended
-    MED_RPS[$c]="$(median ${RPS[$c]})"
-    # shellcheck disable=SC2086
-    MED_P50[$c]="$(median ${P50[$c]})"
-    # shellcheck disable=SC2086
-    MED_P99[$c]="$(median ${P99[$c]})"
-    # shellcheck disable=SC2086
-    MED_CPU[$c]="$(median ${CPU_US[$c]})"
-done
+median_runs
 RATIO="$(ratio "${MED_RPS[B]}" "${MED_RPS[A]}")"
 # Per-round ratios (same round): how much of the difference is noise.
 declare -A ROUND_RATIOS=()
@@ -431,7 +420,6 @@ done
 # extra_us X Y: µs more per request of X than Y at the medians (1/throughput).
 extra_us() { awk -v x="${MED_RPS[$1]}" -v y="${MED_RPS[$2]}" 'BEGIN { printf "%.2f\n", (1e6 / x - 1e6 / y) }'; }
 
-meets() { awk -v v="$1" -v t="$2" 'BEGIN { exit !(v >= t) }'; }
 
 CMD="DURATION=$DURATION ROUNDS=$ROUNDS"
 [[ "$WARMUP" == 2 ]] || CMD+=" WARMUP=$WARMUP"
@@ -503,7 +491,7 @@ SECTION="$WORK/section.md"
     echo
     echo "Per-round requests/sec ratios: B/A ${ROUND_RATIOS[BA]% }; B/C ${ROUND_RATIOS[BC]% }; C/A ${ROUND_RATIOS[CA]% }. At the medians (1/throughput; CPU $SERVER_CPU, shared by Gatehouse and the origin, is the bottleneck), B spends $(extra_us B A) µs more per request than A: $(extra_us C A) µs for the longer URL (C − A) and $(extra_us B C) µs for the check (B − C)."
     echo
-    if meets "$RATIO" "$TARGET_RATIO"; then
+    if at_least "$RATIO" "$TARGET_RATIO"; then
         echo "**Throughput target met:** B/A = $RATIO (target ≥ $TARGET_RATIO)."
     else
         echo "**Throughput target NOT met:** B/A = $RATIO (target ≥ $TARGET_RATIO)."

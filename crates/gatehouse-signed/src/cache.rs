@@ -43,8 +43,9 @@ fn ct_eq(a: &[u8], b: &[u8]) -> bool {
 /// A request accepted before: its exact signed material and its parsed policy.
 struct Accepted {
     parts: Box<[u8]>,
-    policy: crate::policy::Policy,
-    key_id: Box<str>,
+    /// Shared with every hit: a hit reads it, it does not copy it.
+    policy: std::sync::Arc<crate::policy::Policy>,
+    key_id: std::sync::Arc<str>,
 }
 
 /// The verification cache.
@@ -134,7 +135,10 @@ impl VerifyCache {
 
     /// The policy and key of a request whose exact parts (URL pieces, cookies) were accepted
     /// before, without decoding anything: only its time and IP conditions remain to check.
-    pub fn accepted(&self, parts: &[&[u8]]) -> Option<(crate::policy::Policy, Box<str>)> {
+    pub fn accepted(
+        &self,
+        parts: &[&[u8]],
+    ) -> Option<(std::sync::Arc<crate::policy::Policy>, std::sync::Arc<str>)> {
         let slot = Self::parts_slot(parts);
         let map = self.accepted[slot as usize % SHARDS]
             .lock()
@@ -169,7 +173,7 @@ impl VerifyCache {
             slot,
             Accepted {
                 parts: parts.join(&0u8).into_boxed_slice(),
-                policy: policy.clone(),
+                policy: std::sync::Arc::new(policy.clone()),
                 key_id: key_id.into(),
             },
         );

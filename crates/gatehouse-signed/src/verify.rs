@@ -121,7 +121,7 @@ pub struct Verified {
     /// URL or cookies.
     pub source: Source,
     /// The key used.
-    pub key_pair_id: String,
+    pub key_pair_id: Arc<str>,
     /// Whether the signature check came from the cache.
     pub cached: bool,
 }
@@ -263,7 +263,7 @@ pub fn verify(
         time_and_ip(&policy, req)?;
         return Ok(Verified {
             source,
-            key_pair_id: key_pair_id.into(),
+            key_pair_id,
             cached: true,
         });
     }
@@ -408,7 +408,7 @@ pub fn verify(
     cache.accept(&parts, &policy, key_id);
     Ok(Verified {
         source,
-        key_pair_id: key_id.to_string(),
+        key_pair_id: key_id.into(),
         cached,
     })
 }

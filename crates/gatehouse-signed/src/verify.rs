@@ -176,6 +176,11 @@ fn percent_decode(s: &str) -> Cow<'_, str> {
     Cow::Owned(String::from_utf8_lossy(&out).into_owned())
 }
 
+/// A signing value's bytes, or `\x01` for a missing one (a value never holds it).
+fn present<'b>(x: &'b Option<Cow<'_, str>>) -> &'b [u8] {
+    x.as_deref().map_or(b"\x01", str::as_bytes)
+}
+
 #[derive(Default)]
 struct Values<'a> {
     expires: Option<Cow<'a, str>>,
@@ -242,19 +247,31 @@ pub fn verify(
             Source::Cookies,
         ),
     };
-    // Fast path: this exact request (URL, plus the cookies when they carry the signature) was
+    // Fast path: this exact request (URL, plus the signing cookies when they carry it) was
     // accepted before, with a key the caller still trusts; only the time and IP conditions
     // can have changed.
-    let cookie_part: &[u8] = match source {
-        Source::Url => b"",
-        Source::Cookies => req.cookies.unwrap_or("").as_bytes(),
+    // From cookies, only the five signing values count (a viewer's other cookies change
+    // from request to request); a missing one is told apart from an empty one.
+    let cookie: [&[u8]; 5] = match source {
+        Source::Url => [b""; 5],
+        Source::Cookies => [
+            present(&v.expires),
+            present(&v.policy),
+            present(&v.signature),
+            present(&v.key_pair_id),
+            present(&v.hash),
+        ],
     };
-    let parts: [&[u8]; 5] = [
+    let parts: [&[u8]; 9] = [
         req.scheme.as_bytes(),
         req.host.as_bytes(),
         req.path.as_bytes(),
         req.query.unwrap_or("").as_bytes(),
-        cookie_part,
+        cookie[0],
+        cookie[1],
+        cookie[2],
+        cookie[3],
+        cookie[4],
     ];
     if let Some((policy, key_pair_id)) = cache
         .accepted(&parts)

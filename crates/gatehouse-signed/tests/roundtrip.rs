@@ -300,3 +300,40 @@ fn a_remembered_acceptance_needs_a_key_still_trusted() {
         FailureKind::UnknownKey
     );
 }
+
+#[test]
+fn signed_cookies_are_remembered_whatever_other_cookies_come_along() {
+    let (private, public) = keypair("rsa-pkcs8");
+    let key = PrivateKey::from_pem(&private).unwrap();
+    let keys = trusted("KGOOD", &public);
+    let cache = VerifyCache::default();
+    let now = 1_800_000_000;
+    let signed = sign_cookies(
+        &SignRequest {
+            url: "https://h/x",
+            key_pair_id: "KGOOD",
+            date_less_than: 2_000_000_000,
+            date_greater_than: None,
+            ip_address: None,
+            policy_resource: None,
+            hash: HashAlgorithm::Sha1,
+        },
+        &key,
+    )
+    .unwrap();
+    let signing: Vec<String> = signed.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let with = |other: &str| format!("_ga={other}; {}", signing.join("; "));
+    let check = |cookies: &str| {
+        let mut r = request("https://h/x", now);
+        r.cookies = Some(cookies);
+        verify(&r, &keys, &cache)
+    };
+    assert!(!check(&with("GA1.1")).unwrap().cached);
+    assert!(
+        check(&with("GA1.2")).unwrap().cached,
+        "another analytics cookie, the same signature: from the cache"
+    );
+    // A changed signing cookie is checked again, and fails.
+    let tampered = with("GA1.3").replace("CloudFront-Signature=", "CloudFront-Signature=A");
+    assert!(check(&tampered).is_err());
+}

@@ -747,10 +747,12 @@ struct OriginTarget {
     headers: Vec<String>,
 }
 
-/// The origin request CloudFront would make for `url`: the behaviour's origin, its protocol
-/// policy and ports, `OriginPath`, `CustomHeaders`, and `gatehouse.toml`'s endpoint overrides.
+/// The origin request the edge would make for `url`, as the edge builds it
+/// ([`gatehouse_origin::OriginClient`]): the behaviour's origin, its protocol policy and ports,
+/// `OriginPath`, `CustomHeaders`, the Host it sends, and `gatehouse.toml`'s endpoint overrides
+/// and `[origins.resolve]` (as a curl `--resolve`).
 fn origin_target(cfg: &Config, url: &str, host: &str) -> Result<OriginTarget> {
-    use gatehouse_model::aws::distribution::OriginProtocolPolicy as P;
+    use gatehouse_origin::{OriginClient, OriginEnv};
     let uri: http::Uri = url.parse()?;
     let d = advice::distribution_for(cfg, host)
         .with_context(|| format!("no distribution of the config serves {host}"))?;
@@ -762,46 +764,34 @@ fn origin_target(cfg: &Config, url: &str, host: &str) -> Result<OriginTarget> {
         .iter()
         .find(|o| o.id == b.target_origin_id)
         .context("the behaviour names no origin")?;
-    let viewer_https = uri.scheme_str() == Some("https");
-    let (https, port) = match &o.custom_origin_config {
-        Some(c) => {
-            let https = match c.origin_protocol_policy {
-                P::HttpOnly => false,
-                P::HttpsOnly => true,
-                P::MatchViewer => viewer_https,
-            };
-            (https, if https { c.https_port } else { c.http_port })
-        }
-        None => (true, 443),
-    };
-    let pq = uri.path_and_query().map_or("/", |p| p.as_str());
-    let domain = o.domain_name.to_ascii_lowercase();
-    let mut headers: Vec<String> = o
-        .custom_headers
-        .items
-        .iter()
-        .map(|h| format!("{}: {}", h.header_name, h.header_value))
-        .collect();
-    headers.push("User-Agent: Amazon CloudFront".into());
     let s = &cfg.settings.origins;
-    if let Some(ep) = s.endpoints.get(&domain) {
-        headers.push(format!("Host: {domain}"));
-        return Ok(OriginTarget {
-            origin_id: o.id.clone(),
-            url: format!("{}{}{pq}", ep.trim_end_matches('/'), o.origin_path),
-            resolve: None,
-            headers,
+    let env = OriginEnv::new(&s.resolve, &s.endpoints, None)?;
+    let client = OriginClient::new(o, &env);
+    let target = client.uri(
+        uri.scheme_str() == Some("https"),
+        uri.path_and_query().map_or("/", |p| p.as_str()),
+    );
+    let value = |v: &http::HeaderValue| String::from_utf8_lossy(v.as_bytes()).into_owned();
+    let mut headers: Vec<String> = client
+        .custom_headers()
+        .iter()
+        .map(|(k, v)| format!("{k}: {}", value(v)))
+        .collect();
+    headers.push(format!("Host: {}", value(client.host_header())));
+    headers.push("User-Agent: Amazon CloudFront".into());
+    let port = target
+        .port_u16()
+        .unwrap_or(if target.scheme_str() == Some("https") {
+            443
+        } else {
+            80
         });
-    }
-    let scheme = if https { "https" } else { "http" };
-    let url = format!("{scheme}://{domain}:{port}{}{pq}", o.origin_path);
-    let resolve = s
-        .resolve
-        .get(&domain)
-        .map(|ip| format!("{domain}:{port}:{ip}"));
+    let resolve = target
+        .host()
+        .and_then(|h| s.resolve.get(h).map(|ip| format!("{h}:{port}:{ip}")));
     Ok(OriginTarget {
         origin_id: o.id.clone(),
-        url,
+        url: target.to_string(),
         resolve,
         headers,
     })

@@ -286,6 +286,54 @@ origin_requests() {
     echo "$n"
 }
 
+# --- Requests with variety ------------------------------------------------------------
+# write_vary_lua FILE SCRIPT: a wrk script cycling through 4096 different GETs of OBJ_PATH
+# for HOST_HEADER, built once per wrk thread and sent in turn. Only the query string,
+# User-Agent and Referer change (the origin serves the same object), so access-log lines
+# differ the way real traffic's do. SCRIPT names the benchmark in the file's first line.
+write_vary_lua() {
+    cat >"$1" <<EOF
+-- Written by bench/$2: 4096 different GETs of $OBJ_PATH, sent in turn.
+local agents = {
+  "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/%d.0.0.0 Safari/537.36",
+  "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/%d.1 Safari/605.1.15",
+  "Mozilla/5.0 (X11; Linux x86_64; rv:%d.0) Gecko/20100101 Firefox/%d.0",
+  "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 [FBAN/FBIOS;FBAV/%d.0]",
+  "curl/8.%d.0",
+  "python-requests/2.%d.3",
+  "Weird Agent %d%% \"quoted\" {braces}",
+}
+local referers = {
+  "https://www.example.com/",
+  "https://www.example.com/products/%d?color=red&size=42",
+  "https://www.google.com/search?q=cdn+edge+%d&hl=en",
+  "-",
+}
+local reqs = {}
+local n = 4096
+local i = 0
+function init(args)
+  math.randomseed(12345)
+  for k = 1, n do
+    local v = math.random(100, 140)
+    local h = {
+      ["Host"] = "$HOST_HEADER",
+      ["User-Agent"] = string.format(agents[math.random(#agents)], v, v),
+    }
+    local r = string.format(referers[math.random(#referers)], math.random(1, 99999))
+    if r ~= "-" then h["Referer"] = r end
+    local q = string.format("v=%d&utm_source=news%%20letter&id=%08x&sig=%s", k,
+      math.random(0, 2147483646), string.rep(string.char(math.random(97, 122)), math.random(0, 40)))
+    reqs[k] = wrk.format("GET", "$OBJ_PATH?" .. q, h)
+  end
+end
+function request()
+  i = i % n + 1
+  return reqs[i]
+end
+EOF
+}
+
 # --- CPU used by other processes ----------------------------------------------------
 # Anything else running on the machine (a compiler, say) skews a few-percent comparison.
 # init_cpu_accounting (after the servers started with start_server): sets PGRP and

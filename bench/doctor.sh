@@ -44,11 +44,8 @@ BENCH_MD="$ROOT/BENCHMARKS.md"
 MARK_START='<!-- doctor-bench:start -->'
 MARK_END='<!-- doctor-bench:end -->'
 
-require_uints SIZE_MB RUNS SEED QUIET_WAIT
-if ((SIZE_MB < 1 || RUNS < 1)); then
-    echo "error: SIZE_MB and RUNS must be >= 1" >&2
-    exit 2
-fi
+require_uints SEED QUIET_WAIT
+require_positive SIZE_MB RUNS
 
 install_commands goaccess:goaccess /usr/bin/time:time python3:python3
 NPROC="$(nproc)"

@@ -84,15 +84,9 @@ BENCH_MD="$ROOT/BENCHMARKS.md"
 MARK_START='<!-- geo-bench:start -->'
 MARK_END='<!-- geo-bench:end -->'
 
-require_uints DURATION ROUNDS WARMUP CONNECTIONS OBJ_BYTES QUIET_WAIT RETRIES
-if ((DURATION < 1 || ROUNDS < 1 || CONNECTIONS < 1 || OBJ_BYTES < 1)); then
-    echo "error: DURATION, ROUNDS, CONNECTIONS and OBJ_BYTES must be >= 1" >&2
-    exit 2
-fi
-if [[ "$LOOKUP_BENCH" != 0 && "$LOOKUP_BENCH" != 1 ]]; then
-    echo "error: LOOKUP_BENCH must be 0 or 1 (got '$LOOKUP_BENCH')" >&2
-    exit 2
-fi
+require_uints WARMUP QUIET_WAIT RETRIES
+require_positive DURATION ROUNDS CONNECTIONS OBJ_BYTES
+require_flags LOOKUP_BENCH
 
 install_packages mmdblookup:mmdb-bin jq:jq
 pin_cpus
@@ -298,34 +292,10 @@ for ((round = 1; round <= ROUNDS; round++)); do
     for c in "${order[@]}"; do
         out="$RAW/round$round-$c.txt"
         for ((attempt = 0; ; attempt++)); do
-            wait_quiet
-            note=""
-            ((attempt == 0)) || note=", repeat $attempt"
-            log "round $round/$ROUNDS: $c (${DURATION}s$note)"
-            before="$(origin_requests)"
-            read -r busy0 ours0 < <(cpu_snapshot)
-            gh0="$(proc_ticks "${GH_PID[$c]}")"
-            t0="$(date +%s.%N)"
-            run_wrk "$c" "$DURATION" "$out"
-            t1="$(date +%s.%N)"
-            gh1="$(proc_ticks "${GH_PID[$c]}")"
-            read -r busy1 ours1 < <(cpu_snapshot)
-            after="$(origin_requests)"
-
-            parse_wrk "$out"
-            origin_delta=$((after - before))
-            foreign="$(foreign_pct "$busy0" "$ours0" "$busy1" "$ours1" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')")"
-            # Gatehouse's own CPU time per request: unlike requests/sec, hardly moved by
-            # other processes taking turns on the CPUs.
-            cpu_us="$(us_per_request "$((gh1 - gh0))" "$WRK_TOTAL")"
-            printf '    %s %10s req/s  p50 %8s ms  p99 %8s ms  requests %s  origin %s  non-2xx %s  socket errors %s  gatehouse CPU %s us/req  foreign CPU %s%%\n' \
-                "$c" "$WRK_RPS" "$WRK_P50" "$WRK_P99" "$WRK_TOTAL" "$origin_delta" "$WRK_NON2XX" "$WRK_SOCKERR" "$cpu_us" "$foreign"
-            if ((WRK_NON2XX > 0)); then
-                die "config $c answered $WRK_NON2XX non-2xx/3xx responses in round $round; results would be meaningless (see $out)"
-            fi
-            retry_disturbed "$foreign" "$attempt" "$out" "$round" "$c" || break
+            measure_run "$round" "$c" "$attempt" "$out" "${GH_PID[$c]}"
+            retry_disturbed "$RUN_FOREIGN" "$attempt" "$out" "$round" "$c" || break
         done
-        record_run "$round" "$c" "$origin_delta" "$cpu_us" "$foreign" "$attempt"
+        record_run "$round" "$c" "$RUN_ORIGIN" "$RUN_CPU_US" "$RUN_FOREIGN" "$attempt"
     done
 done
 

@@ -29,6 +29,29 @@ require_uints() {
     done
 }
 
+# require_positive NAME...: each variable must hold an integer of at least 1.
+require_positive() {
+    local v
+    require_uints "$@"
+    for v in "$@"; do
+        if ((${!v} < 1)); then
+            echo "error: $v must be >= 1 (got '${!v}')" >&2
+            exit 2
+        fi
+    done
+}
+
+# require_flags NAME...: each variable must be 0 or 1.
+require_flags() {
+    local v
+    for v in "$@"; do
+        if [[ "${!v}" != 0 && "${!v}" != 1 ]]; then
+            echo "error: $v must be 0 or 1 (got '${!v}')" >&2
+            exit 2
+        fi
+    done
+}
+
 # --- System packages ----------------------------------------------------------
 as_root() {
     if [[ $EUID -eq 0 ]]; then
@@ -483,6 +506,46 @@ write_section() {
 
 # --- The end of one measured run, shared by the A/B benchmarks --------------------------------
 
+# measure_run ROUND CONFIG ATTEMPT OUTFILE PID [TICKS_PATH...]: one measured run. Waits for a
+# quiet machine (wait_quiet), then runs the calling script's `run_wrk CONFIG DURATION OUTFILE`
+# and reads, around it, the origin's request counter, the CPU time of process PID and of each
+# TICKS_PATH (anything proc_ticks reads, e.g. PID/task/TID) and the CPU time other processes
+# used. Sets WRK_* (parse_wrk), RUN_ORIGIN (origin requests during the run), RUN_FOREIGN (% of
+# a CPU), RUN_CPU_US (PID's CPU µs a request), RUN_TICKS0 and RUN_TICKS (per TICKS_PATH: its
+# ticks before the run, and the ticks the run added); prints the run's line. Dies when the
+# config answered anything but 2xx/3xx: its numbers would be meaningless.
+measure_run() {
+    local round="$1" c="$2" attempt="$3" out="$4" pid="$5" p i
+    local -a paths=("${@:6}") ticks1=()
+    local before after cpu0 cpu1 busy0 ours0 busy1 ours1 t0 t1
+    wait_quiet
+    log "round $round/$ROUNDS: $c (${DURATION}s$( ((attempt == 0)) || echo ", repeat $attempt"))"
+    before="$(origin_requests)"
+    cpu0="$(proc_ticks "$pid")"
+    RUN_TICKS0=()
+    for p in "${paths[@]}"; do RUN_TICKS0+=("$(proc_ticks "$p")"); done
+    read -r busy0 ours0 < <(cpu_snapshot)
+    t0="$(date +%s.%N)"
+    run_wrk "$c" "$DURATION" "$out"
+    t1="$(date +%s.%N)"
+    read -r busy1 ours1 < <(cpu_snapshot)
+    cpu1="$(proc_ticks "$pid")"
+    for p in "${paths[@]}"; do ticks1+=("$(proc_ticks "$p")"); done
+    after="$(origin_requests)"
+    RUN_TICKS=()
+    for i in "${!paths[@]}"; do RUN_TICKS+=("$((ticks1[i] - RUN_TICKS0[i]))"); done
+
+    parse_wrk "$out"
+    RUN_ORIGIN=$((after - before))
+    RUN_FOREIGN="$(foreign_pct "$busy0" "$ours0" "$busy1" "$ours1" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')")"
+    RUN_CPU_US="$(us_per_request "$((cpu1 - cpu0))" "$WRK_TOTAL")"
+    printf '    %s %10s req/s  p50 %8s ms  p99 %8s ms  requests %s  origin %s  non-2xx %s  socket errors %s  CPU %s µs/req  foreign CPU %s%%\n' \
+        "$c" "$WRK_RPS" "$WRK_P50" "$WRK_P99" "$WRK_TOTAL" "$RUN_ORIGIN" "$WRK_NON2XX" "$WRK_SOCKERR" "$RUN_CPU_US" "$RUN_FOREIGN"
+    if ((WRK_NON2XX > 0)); then
+        die "config $c answered $WRK_NON2XX non-2xx/3xx responses in round $round; results would be meaningless (see $out)"
+    fi
+}
+
 # retry_disturbed FOREIGN ATTEMPT OUTFILE ROUND CONFIG: succeeds (and archives the output) when
 # the run was disturbed by other processes and may be repeated; fails when it is to be kept.
 retry_disturbed() {
@@ -534,6 +597,7 @@ at_least() { awk -v v="$1" -v t="$2" 'BEGIN { exit !(v >= t) }'; }
 
 # median_runs: per config of CONFIGS, the medians of what record_run collected (RPS, P50,
 # P99, CPU_US) into the associative arrays MED_RPS, MED_P50, MED_P99 and MED_CPU.
+# shellcheck disable=SC2034 # the MED_* arrays are read by the calling script
 median_runs() {
     local c
     declare -gA MED_RPS=() MED_P50=() MED_P99=() MED_CPU=()

@@ -53,15 +53,9 @@ BENCH_MD="$ROOT/BENCHMARKS.md"
 MARK_START='<!-- logs-parse-bench:start -->'
 MARK_END='<!-- logs-parse-bench:end -->'
 
-require_uints LINES RUNS SEED WRITE_LINES QUIET_WAIT
-if ((LINES < 1 || RUNS < 1)); then
-    echo "error: LINES and RUNS must be >= 1" >&2
-    exit 2
-fi
-if [[ "$GOACCESS" != 0 && "$GOACCESS" != 1 ]]; then
-    echo "error: GOACCESS must be 0 or 1 (got '$GOACCESS')" >&2
-    exit 2
-fi
+require_uints SEED WRITE_LINES QUIET_WAIT
+require_positive LINES RUNS
+require_flags GOACCESS
 
 if [[ "$GOACCESS" == 1 ]]; then
     install_commands gzip:gzip taskset:util-linux goaccess:goaccess hyperfine:hyperfine

@@ -46,11 +46,8 @@ CONNECTIONS="${CONNECTIONS:-32}"
 OBJ_BYTES="${OBJ_BYTES:-1024}"
 QUIET_WAIT="${QUIET_WAIT:-120}"
 RETRIES="${RETRIES:-2}"
-require_uints DURATION ROUNDS WARMUP CONNECTIONS OBJ_BYTES QUIET_WAIT RETRIES
-if ((DURATION < 1 || ROUNDS < 1 || CONNECTIONS < 1 || OBJ_BYTES < 1)); then
-    echo "error: DURATION, ROUNDS, CONNECTIONS and OBJ_BYTES must be >= 1" >&2
-    exit 2
-fi
+require_uints WARMUP QUIET_WAIT RETRIES
+require_positive DURATION ROUNDS CONNECTIONS OBJ_BYTES
 
 ORIGIN_PORT=18081
 HOST_HEADER="bench.example.com"
@@ -207,26 +204,9 @@ for ((round = 1; round <= ROUNDS; round++)); do
         out="$RAW/round$round-$c.txt"
         read -ra files <<<"${FILES[$c]}"
         for ((attempt = 0; ; attempt++)); do
-            wait_quiet
-            log "round $round/$ROUNDS: $c (${DURATION}s$( ((attempt == 0)) || echo ", repeat $attempt"))"
             lines0=0
             ((${#files[@]} == 0)) || lines0="$(lines_of "${files[@]}")"
-            before="$(origin_requests)"
-            cpu0="$(proc_ticks "${WORKER_PID[$c]}")"
-            read -r busy0 ours0 < <(cpu_snapshot)
-            t0="$(date +%s.%N)"
-            run_wrk "$c" "$DURATION" "$out"
-            t1="$(date +%s.%N)"
-            read -r busy1 ours1 < <(cpu_snapshot)
-            cpu1="$(proc_ticks "${WORKER_PID[$c]}")"
-            after="$(origin_requests)"
-            parse_wrk "$out"
-            ((WRK_NON2XX == 0)) || die "$c answered $WRK_NON2XX non-2xx/3xx responses in round $round (see $out)"
-            origin_delta=$((after - before))
-            foreign="$(foreign_pct "$busy0" "$ours0" "$busy1" "$ours1" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')")"
-            cpu_us="$(us_per_request "$((cpu1 - cpu0))" "$WRK_TOTAL")"
-            printf '    %s %10s req/s  p50 %8s ms  p99 %8s ms  requests %s  CPU %s µs/req  foreign CPU %s%%\n' \
-                "$c" "$WRK_RPS" "$WRK_P50" "$WRK_P99" "$WRK_TOTAL" "$cpu_us" "$foreign"
+            measure_run "$round" "$c" "$attempt" "$out" "${WORKER_PID[$c]}"
             if ((${#files[@]} > 0)); then
                 sleep 1.5 # nginx's flush=1s
                 added=$(($(lines_of "${files[@]}") - lines0))
@@ -240,9 +220,9 @@ for ((round = 1; round <= ROUNDS; round++)); do
                 fi
                 CHECK_ROWS+=("| round $round, $c | $WRK_TOTAL | ${#files[@]} | $added | $ok |")
             fi
-            retry_disturbed "$foreign" "$attempt" "$out" "$round" "$c" || break
+            retry_disturbed "$RUN_FOREIGN" "$attempt" "$out" "$round" "$c" || break
         done
-        record_run "$round" "$c" "$origin_delta" "$cpu_us" "$foreign" "$attempt"
+        record_run "$round" "$c" "$RUN_ORIGIN" "$RUN_CPU_US" "$RUN_FOREIGN" "$attempt"
     done
 done
 BYTES_STD="$(awk '{ n += length($0) + 1 } END { printf "%.0f\n", n / NR }' "$WORK/n2-standard.log")"

@@ -101,19 +101,9 @@ BENCH_MD="$ROOT/BENCHMARKS.md"
 MARK_START='<!-- logs-bench:start -->'
 MARK_END='<!-- logs-bench:end -->'
 
-require_uints DURATION ROUNDS WARMUP CONNECTIONS OBJ_BYTES FLUSH_MS QUIET_WAIT RETRIES PROFILE_SECONDS
-if ((DURATION < 1 || ROUNDS < 1 || CONNECTIONS < 1 || OBJ_BYTES < 1 || PROFILE_SECONDS < 1)); then
-    echo "error: DURATION, ROUNDS, CONNECTIONS, OBJ_BYTES and PROFILE_SECONDS must be >= 1" >&2
-    exit 2
-fi
-if [[ "$PROFILE" != 0 && "$PROFILE" != 1 ]]; then
-    echo "error: PROFILE must be 0 or 1 (got '$PROFILE')" >&2
-    exit 2
-fi
-if [[ "$VARY" != 0 && "$VARY" != 1 ]]; then
-    echo "error: VARY must be 0 or 1 (got '$VARY')" >&2
-    exit 2
-fi
+require_uints WARMUP FLUSH_MS QUIET_WAIT RETRIES
+require_positive DURATION ROUNDS CONNECTIONS OBJ_BYTES PROFILE_SECONDS
+require_flags PROFILE VARY
 read -ra FORMAT_LIST <<<"$FORMATS"
 WANT_STANDARD=0
 WANT_JSON=0
@@ -260,7 +250,6 @@ log_state() {
     WRITE_ERRORS="$(metric B gatehouse_log_write_errors_total)"
 }
 
-# proc_ticks pid: user+system CPU time of a process, in clock ticks.
 # thread_tid NAME: the id of B's thread whose name (15 characters in comm) starts with NAME.
 thread_tid() {
     local t
@@ -272,7 +261,6 @@ thread_tid() {
     done
     return 1
 }
-thread_ticks() { proc_ticks "${SERVER_PID[B]}/task/$1"; }
 
 # --- Sanity checks ---------------------------------------------------------------------
 log "sanity check"
@@ -403,50 +391,26 @@ for ((round = 1; round <= ROUNDS; round++)); do
     if ((round % 2)); then order=(A B); else order=(B A); fi
     for c in "${order[@]}"; do
         out="$RAW/round$round-$c.txt"
+        # B: its writer and compressor threads are measured too.
+        threads=()
+        [[ "$c" == A ]] || threads=("${SERVER_PID[B]}/task/$WRITER_TID" "${SERVER_PID[B]}/task/$GZIP_TID")
         for ((attempt = 0; ; attempt++)); do
-            wait_quiet
-            note=""
-            ((attempt == 0)) || note=", repeat $attempt"
-            log "round $round/$ROUNDS: $c (${DURATION}s$note)"
-            before="$(origin_requests)"
-            cpu0="$(proc_ticks "${SERVER_PID[$c]}")"
-            [[ "$c" == A ]] || wcpu0="$(thread_ticks "$WRITER_TID")"
-            [[ "$c" == A ]] || gcpu0="$(thread_ticks "$GZIP_TID")"
-            read -r busy0 ours0 < <(cpu_snapshot)
-            t0="$(date +%s.%N)"
-            run_wrk "$c" "$DURATION" "$out"
-            t1="$(date +%s.%N)"
-            read -r busy1 ours1 < <(cpu_snapshot)
-            cpu1="$(proc_ticks "${SERVER_PID[$c]}")"
-            [[ "$c" == A ]] || wcpu1="$(thread_ticks "$WRITER_TID")"
-            [[ "$c" == A ]] || gcpu1="$(thread_ticks "$GZIP_TID")"
-            after="$(origin_requests)"
-
-            parse_wrk "$out"
-            origin_delta=$((after - before))
-            foreign="$(foreign_pct "$busy0" "$ours0" "$busy1" "$ours1" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')")"
-            cpu_us="$(us_per_request "$((cpu1 - cpu0))" "$WRK_TOTAL")"
+            measure_run "$round" "$c" "$attempt" "$out" "${SERVER_PID[$c]}" "${threads[@]}"
             writer_us="–"
-            [[ "$c" == A ]] || writer_us="$(us_per_request "$((wcpu1 - wcpu0))" "$WRK_TOTAL")"
-            printf '    %s %10s req/s  p50 %8s ms  p99 %8s ms  requests %s  origin %s  non-2xx %s  socket errors %s  CPU %s µs/req (writer %s)  foreign CPU %s%%\n' \
-                "$c" "$WRK_RPS" "$WRK_P50" "$WRK_P99" "$WRK_TOTAL" "$origin_delta" "$WRK_NON2XX" "$WRK_SOCKERR" "$cpu_us" "$writer_us" "$foreign"
-            if ((WRK_NON2XX > 0)); then
-                die "config $c answered $WRK_NON2XX non-2xx/3xx responses in round $round; results would be meaningless (see $out)"
-            fi
             if [[ "$c" == B ]]; then
-                label="round $round$note"
-                check_b_run "$label" "$WRK_TOTAL"
+                writer_us="$(us_per_request "${RUN_TICKS[0]}" "$WRK_TOTAL")"
+                check_b_run "round $round$( ((attempt == 0)) || echo ", repeat $attempt")" "$WRK_TOTAL"
                 # check_b_run waited for the compressor to finish this run's rotated files.
-                gzip_us="$(us_per_request "$(($(thread_ticks "$GZIP_TID") - gcpu0))" "$WRK_TOTAL")"
-                gzip_during_us="$(us_per_request "$((gcpu1 - gcpu0))" "$WRK_TOTAL")"
-                echo "    B gzip: $gzip_us µs/req in the compressor thread ($gzip_during_us during the run, the rest after it)"
+                gzip_us="$(us_per_request "$(($(proc_ticks "${threads[1]}") - RUN_TICKS0[1]))" "$WRK_TOTAL")"
+                gzip_during_us="$(us_per_request "${RUN_TICKS[1]}" "$WRK_TOTAL")"
+                echo "    B: writer $writer_us µs/req; gzip $gzip_us µs/req in the compressor thread ($gzip_during_us during the run, the rest after it)"
             fi
-            retry_disturbed "$foreign" "$attempt" "$out" "$round" "$c" || break
+            retry_disturbed "$RUN_FOREIGN" "$attempt" "$out" "$round" "$c" || break
         done
         [[ "$c" == A ]] || WRITER_US+="$writer_us "
         [[ "$c" == A ]] || GZIP_US+="$gzip_us "
         [[ "$c" == A ]] || GZIP_DURING_US+="$gzip_during_us "
-        record_run "$round" "$c" "$origin_delta" "$cpu_us" "$foreign" "$attempt" "$writer_us"
+        record_run "$round" "$c" "$RUN_ORIGIN" "$RUN_CPU_US" "$RUN_FOREIGN" "$attempt" "$writer_us"
     done
 done
 

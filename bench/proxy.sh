@@ -49,15 +49,9 @@ BENCH_MD="$ROOT/BENCHMARKS.md"
 MARK_START='<!-- proxy-bench:start -->'
 MARK_END='<!-- proxy-bench:end -->'
 
-require_uints DURATION ROUNDS WARMUP CONNECTIONS OBJ_BYTES
-if ((DURATION < 1 || ROUNDS < 1 || CONNECTIONS < 1 || OBJ_BYTES < 1)); then
-    echo "error: DURATION, ROUNDS, CONNECTIONS and OBJ_BYTES must be >= 1" >&2
-    exit 2
-fi
-if [[ "$ONLY_NGINX" != 0 && "$ONLY_NGINX" != 1 ]]; then
-    echo "error: ONLY_NGINX must be 0 or 1 (got '$ONLY_NGINX')" >&2
-    exit 2
-fi
+require_uints WARMUP
+require_positive DURATION ROUNDS CONNECTIONS OBJ_BYTES
+require_flags ONLY_NGINX
 
 install_packages
 pin_cpus

@@ -89,17 +89,9 @@ BENCH_MD="$ROOT/BENCHMARKS.md"
 MARK_START='<!-- signed-bench:start -->'
 MARK_END='<!-- signed-bench:end -->'
 
-require_uints DURATION ROUNDS WARMUP CONNECTIONS OBJ_BYTES QUIET_WAIT RETRIES PROFILE_SECONDS ORIGIN_PORT
-if ((DURATION < 1 || ROUNDS < 1 || CONNECTIONS < 1 || OBJ_BYTES < 1 || PROFILE_SECONDS < 1)); then
-    echo "error: DURATION, ROUNDS, CONNECTIONS, OBJ_BYTES and PROFILE_SECONDS must be >= 1" >&2
-    exit 2
-fi
-for v in CRITERION PROFILE; do
-    if [[ "${!v}" != 0 && "${!v}" != 1 ]]; then
-        echo "error: $v must be 0 or 1 (got '${!v}')" >&2
-        exit 2
-    fi
-done
+require_uints WARMUP QUIET_WAIT RETRIES ORIGIN_PORT
+require_positive DURATION ROUNDS CONNECTIONS OBJ_BYTES PROFILE_SECONDS
+require_flags CRITERION PROFILE
 case "$KEY_TYPE" in
 rsa) KEY_DESC="RSA-2048, SHA-1 (no Hash-Algorithm parameter)" ;;
 ec) KEY_DESC="ECDSA P-256, SHA-256 (Hash-Algorithm=SHA256)" ;;
@@ -302,32 +294,10 @@ for ((round = 1; round <= ROUNDS; round++)); do
     for c in "${order[@]}"; do
         out="$RAW/round$round-$c.txt"
         for ((attempt = 0; ; attempt++)); do
-            wait_quiet
-            note=""
-            ((attempt == 0)) || note=", repeat $attempt"
-            log "round $round/$ROUNDS: $c (${DURATION}s$note)"
-            before="$(origin_requests)"
-            cpu0="$(proc_ticks "${SERVER_PID[$c]}")"
-            read -r busy0 ours0 < <(cpu_snapshot)
-            t0="$(date +%s.%N)"
-            run_wrk "$c" "$DURATION" "$out"
-            t1="$(date +%s.%N)"
-            read -r busy1 ours1 < <(cpu_snapshot)
-            cpu1="$(proc_ticks "${SERVER_PID[$c]}")"
-            after="$(origin_requests)"
-
-            parse_wrk "$out"
-            origin_delta=$((after - before))
-            foreign="$(foreign_pct "$busy0" "$ours0" "$busy1" "$ours1" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')")"
-            cpu_us="$(us_per_request "$((cpu1 - cpu0))" "$WRK_TOTAL")"
-            printf '    %s %10s req/s  p50 %8s ms  p99 %8s ms  requests %s  origin %s  non-2xx %s  socket errors %s  CPU %s µs/req  foreign CPU %s%%\n' \
-                "$c" "$WRK_RPS" "$WRK_P50" "$WRK_P99" "$WRK_TOTAL" "$origin_delta" "$WRK_NON2XX" "$WRK_SOCKERR" "$cpu_us" "$foreign"
-            if ((WRK_NON2XX > 0)); then
-                die "config $c answered $WRK_NON2XX non-2xx/3xx responses in round $round; results would be meaningless (see $out)"
-            fi
-            retry_disturbed "$foreign" "$attempt" "$out" "$round" "$c" || break
+            measure_run "$round" "$c" "$attempt" "$out" "${SERVER_PID[$c]}"
+            retry_disturbed "$RUN_FOREIGN" "$attempt" "$out" "$round" "$c" || break
         done
-        record_run "$round" "$c" "$origin_delta" "$cpu_us" "$foreign" "$attempt"
+        record_run "$round" "$c" "$RUN_ORIGIN" "$RUN_CPU_US" "$RUN_FOREIGN" "$attempt"
     done
 done
 

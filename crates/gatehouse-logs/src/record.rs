@@ -1,6 +1,9 @@
 //! One access-log record: everything the edge knows about a finished request.
 //!
-//! Owned (it travels to the writer thread), with shared strings for the per-distribution parts.
+//! [`RecordRef`] is what the formatters read: borrowed, so the edge lends its captured bytes
+//! without copying them. [`LogRecord`] is an owned record (shared strings for the
+//! per-distribution parts) for tests, tools and examples; it lends a [`RecordRef`] through
+//! [`AsRecord`].
 
 use std::net::IpAddr;
 use std::sync::Arc;

@@ -2,11 +2,13 @@
 //!
 //! A request formats its record's lines itself ([`LogSink::log`]), straight into one of a few
 //! in-memory batches (one lock per shard, held for the formatting only; no I/O, no waiting),
-//! from a borrowed record: no owned copy of it, no queue, no wake-up per record. The batches
-//! are bounded: past `capacity` records waiting, lines are dropped and counted.
+//! from a borrowed record: no owned copy of it, no queue, no wake-up per record, no memory
+//! shared by all requests. The batches are bounded: past `capacity` records waiting (split
+//! evenly between the shards, checked under the shard's lock), lines are dropped and counted.
 //!
 //! One writer thread takes the batches every `flush_interval` (sooner once a shard holds
-//! [`BATCH_BYTES`]) and appends them to plain-text files, one per distribution and format:
+//! [`BATCH_BYTES`]) and appends them to plain-text files, one per distribution, format and
+//! UTC hour:
 //! `<dir>/<prefix><DistributionId>.YYYY-MM-DD-HH.<unique>.log` (standard) and `… .json`
 //! (JSON). A file is rotated when its UTC hour ends (even with no new line) and when it
 //! passes `max_file_bytes`; a rotated file is compressed by the compressor thread into
@@ -28,7 +30,7 @@ use crate::standard;
 use flate2::write::GzEncoder;
 use flate2::Compression;
 use rand::Rng;
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::collections::{HashMap, VecDeque};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -69,7 +71,8 @@ pub struct SinkConfig {
     pub max_file_bytes: u64,
     /// Longest time a line waits before it is written to its file.
     pub flush_interval: Duration,
-    /// Records that may wait for the writer; beyond this their lines are dropped.
+    /// Records that may wait for the writer (split evenly between the shards); beyond this
+    /// their lines are dropped.
     pub capacity: usize,
     /// The compressor's CPU priority.
     pub compress: CompressPriority,
@@ -101,13 +104,14 @@ const BATCH_CAPACITY: usize = 32 * 1024;
 /// Emptied buffers up to this capacity go back to the pool; larger ones are freed.
 const POOL_MAX_CAPACITY: usize = 1024 * 1024;
 
-/// Lines of one file (distribution, format, hour) from one shard.
+/// The lines of one distribution and hour from one shard: each record has a line in each
+/// buffer of a format written for the distribution (an unused buffer stays unallocated).
 struct Batch {
     dist: Arc<crate::record::DistLog>,
-    json: bool,
     hour: u64,
-    buf: Vec<u8>,
-    lines: u64,
+    standard: Vec<u8>,
+    json: Vec<u8>,
+    records: u64,
 }
 
 /// Batches filled by the requests that map to this shard.
@@ -130,9 +134,8 @@ struct Mailbox {
 struct Shared {
     formats: Formats,
     shards: Box<[Mutex<Shard>]>,
-    /// Records in the shards.
-    queued: AtomicUsize,
-    capacity: usize,
+    /// Records one shard holds at most; past it, lines are dropped.
+    shard_capacity: usize,
     counters: Arc<Counters>,
     mailbox: Mutex<Mailbox>,
     bell: Condvar,
@@ -140,7 +143,9 @@ struct Shared {
     ringing: AtomicBool,
     /// Emptied batch buffers, for reuse.
     free: Mutex<Vec<Vec<u8>>>,
-    /// Set by [`LogSink::shutdown`]: later lines are dropped (and counted).
+    /// Set by [`LogSink::shutdown`]: later lines are dropped (and counted). Read under a
+    /// shard's lock, so a line is either in a shard before the writer's last drain of it or
+    /// dropped.
     closed: AtomicBool,
 }
 
@@ -151,8 +156,6 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 thread_local! {
     /// This thread's shard (modulo a sink's shard count), given out in turn.
     static SHARD: Cell<Option<usize>> = const { Cell::new(None) };
-    /// The standard line of a record whose distribution logs JSON only.
-    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
 fn shard_index() -> usize {
@@ -168,39 +171,50 @@ fn shard_index() -> usize {
 }
 
 fn hour_of(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH)
-        .unwrap_or(Duration::ZERO)
-        .as_secs()
-        / 3600
+    standard::epoch_secs(t) / 3600
+}
+
+/// A batch buffer: an emptied one from the pool, or a new one.
+fn pooled(free: &Mutex<Vec<Vec<u8>>>) -> Vec<u8> {
+    lock(free)
+        .pop()
+        .unwrap_or_else(|| Vec::with_capacity(BATCH_CAPACITY))
 }
 
 impl Shard {
-    /// The index of the batch for (`dist`, `json`, `hour`), added if missing.
+    /// The batch for (`dist`, `hour`), added if missing, with a buffer for each format asked.
     fn batch(
         &mut self,
         free: &Mutex<Vec<Vec<u8>>>,
         dist: &Arc<crate::record::DistLog>,
-        json: bool,
         hour: u64,
-    ) -> usize {
-        if let Some(i) = self
+        formats: Formats,
+    ) -> &mut Batch {
+        let i = match self
             .batches
             .iter()
-            .position(|b| b.json == json && b.hour == hour && Arc::ptr_eq(&b.dist, dist))
+            .position(|b| b.hour == hour && Arc::ptr_eq(&b.dist, dist))
         {
-            return i;
+            Some(i) => i,
+            None => {
+                self.batches.push(Batch {
+                    dist: dist.clone(),
+                    hour,
+                    standard: Vec::new(),
+                    json: Vec::new(),
+                    records: 0,
+                });
+                self.batches.len() - 1
+            }
+        };
+        let b = &mut self.batches[i];
+        if formats.standard && b.standard.capacity() == 0 {
+            b.standard = pooled(free);
         }
-        let buf = lock(free)
-            .pop()
-            .unwrap_or_else(|| Vec::with_capacity(BATCH_CAPACITY));
-        self.batches.push(Batch {
-            dist: dist.clone(),
-            json,
-            hour,
-            buf,
-            lines: 0,
-        });
-        self.batches.len() - 1
+        if formats.json && b.json.capacity() == 0 {
+            b.json = pooled(free);
+        }
+        b
     }
 }
 
@@ -230,8 +244,7 @@ impl LogSink {
         let shared = Arc::new(Shared {
             formats: cfg.formats,
             shards: (0..shards).map(|_| Mutex::default()).collect(),
-            queued: AtomicUsize::new(0),
-            capacity: cfg.capacity.max(1),
+            shard_capacity: cfg.capacity.div_ceil(shards).max(1),
             counters: counters.clone(),
             mailbox: Mutex::default(),
             bell: Condvar::new(),
@@ -271,60 +284,41 @@ impl LogSink {
         })
     }
 
-    /// Formats the record's lines into this thread's shard; never waits for I/O. When
-    /// `capacity` records are already waiting, its lines are dropped (counted).
+    /// Formats the record's lines into this thread's shard; never waits for I/O. When the
+    /// shard already holds its share of `capacity` records, the lines are dropped (counted).
     pub fn log(&self, r: &impl AsRecord) {
         let r = &r.record();
         let s = &*self.shared;
-        let standard = s.formats.standard && r.dist.enabled;
-        let json = s.formats.json;
-        if !standard && !json {
-            return;
-        }
-        if s.queued.load(Ordering::Relaxed) >= s.capacity || s.closed.load(Ordering::Relaxed) {
-            s.counters
-                .dropped
-                .fetch_add(u64::from(standard) + u64::from(json), Ordering::Relaxed);
+        let formats = Formats {
+            standard: s.formats.standard && r.dist.enabled,
+            json: s.formats.json,
+        };
+        if !formats.standard && !formats.json {
             return;
         }
         let hour = hour_of(r.end);
         let mut shard = lock(&s.shards[shard_index() % s.shards.len()]);
-        let grown = match (standard, json) {
-            (true, true) => {
-                let i = shard.batch(&s.free, r.dist, false, hour);
-                let j = shard.batch(&s.free, r.dist, true, hour);
-                let (a, b) = two_mut(&mut shard.batches, i, j);
-                let before = a.buf.len() + b.buf.len();
-                standard::write_both(r, &mut a.buf, &mut b.buf);
-                a.lines += 1;
-                b.lines += 1;
-                a.buf.len() + b.buf.len() - before
-            }
-            (true, false) => {
-                let i = shard.batch(&s.free, r.dist, false, hour);
-                let b = &mut shard.batches[i];
-                let before = b.buf.len();
-                standard::write_line(r, &mut b.buf);
-                b.lines += 1;
-                b.buf.len() - before
-            }
-            _ => {
-                let i = shard.batch(&s.free, r.dist, true, hour);
-                let b = &mut shard.batches[i];
-                let before = b.buf.len();
-                SCRATCH.with_borrow_mut(|line| {
-                    line.clear();
-                    standard::write_both(r, line, &mut b.buf);
-                });
-                b.lines += 1;
-                b.buf.len() - before
-            }
-        };
+        if shard.records >= s.shard_capacity || s.closed.load(Ordering::Relaxed) {
+            drop(shard);
+            s.counters.dropped.fetch_add(
+                u64::from(formats.standard) + u64::from(formats.json),
+                Ordering::Relaxed,
+            );
+            return;
+        }
+        let b = shard.batch(&s.free, r.dist, hour, formats);
+        let before = b.standard.len() + b.json.len();
+        match (formats.standard, formats.json) {
+            (true, true) => standard::write_both(r, &mut b.standard, &mut b.json),
+            (true, false) => standard::write_line(r, &mut b.standard),
+            _ => standard::write_json(r, &mut b.json),
+        }
+        b.records += 1;
+        let grown = b.standard.len() + b.json.len() - before;
         shard.bytes += grown;
         shard.records += 1;
         let full = shard.bytes >= BATCH_BYTES;
         drop(shard);
-        s.queued.fetch_add(1, Ordering::Relaxed);
         if full && !s.ringing.swap(true, Ordering::AcqRel) {
             lock(&s.mailbox).full = true;
             s.bell.notify_one();
@@ -379,31 +373,21 @@ impl Drop for LogSink {
     }
 }
 
-/// Two distinct elements of a slice, mutably.
-fn two_mut<T>(v: &mut [T], i: usize, j: usize) -> (&mut T, &mut T) {
-    debug_assert_ne!(i, j);
-    if i < j {
-        let (a, b) = v.split_at_mut(j);
-        (&mut a[i], &mut b[0])
-    } else {
-        let (a, b) = v.split_at_mut(i);
-        (&mut b[0], &mut a[j])
-    }
-}
-
 /// An open plain file, locked while this process writes it.
 struct OpenFile {
     file: File,
     path: PathBuf,
-    hour: u64,
     bytes: u64,
 }
+
+/// The file lines go to: distribution id, JSON (or standard), UTC hour.
+type FileKey = (Arc<str>, bool, u64);
 
 struct Writer {
     cfg: SinkConfig,
     shared: Arc<Shared>,
     compressor: Arc<Compressor>,
-    files: HashMap<(Arc<str>, bool), OpenFile>,
+    files: HashMap<FileKey, OpenFile>,
     /// The batches taken from a shard (kept to reuse its allocation).
     spare: Vec<Batch>,
     last_error_report: Option<std::time::Instant>,
@@ -453,21 +437,27 @@ impl Writer {
     fn drain(&mut self) {
         let shared = self.shared.clone();
         for shard in shared.shards.iter() {
-            let records = {
+            {
                 let mut s = lock(shard);
                 std::mem::swap(&mut s.batches, &mut self.spare);
                 s.bytes = 0;
-                std::mem::take(&mut s.records)
-            };
-            shared.queued.fetch_sub(records, Ordering::Relaxed);
+                s.records = 0;
+            }
             let mut batches = std::mem::take(&mut self.spare);
-            for mut b in batches.drain(..) {
-                self.write_batch(&b);
-                b.buf.clear();
-                let mut free = lock(&shared.free);
-                if free.len() < 4 * shared.shards.len() + 4 && b.buf.capacity() <= POOL_MAX_CAPACITY
-                {
-                    free.push(b.buf);
+            for b in batches.drain(..) {
+                for (json, mut buf) in [(false, b.standard), (true, b.json)] {
+                    if !buf.is_empty() {
+                        let key = (b.dist.id.clone(), json, b.hour);
+                        self.write_lines(&b.dist, key, &buf, b.records);
+                    }
+                    buf.clear();
+                    let mut free = lock(&shared.free);
+                    if buf.capacity() > 0
+                        && free.len() < 8 * shared.shards.len() + 8
+                        && buf.capacity() <= POOL_MAX_CAPACITY
+                    {
+                        free.push(buf);
+                    }
                 }
             }
             self.spare = batches;
@@ -486,27 +476,31 @@ impl Writer {
         }
     }
 
-    fn write_batch(&mut self, b: &Batch) {
-        if b.lines == 0 {
-            return;
-        }
+    /// Appends `lines` lines (`buf`) to the file of `key`, counting them as written or dropped.
+    fn write_lines(&mut self, dist: &crate::record::DistLog, key: FileKey, buf: &[u8], lines: u64) {
         let c = self.shared.counters.clone();
-        match self.append(b) {
-            Ok(()) => c.written.fetch_add(b.lines, Ordering::Relaxed),
+        match self.append(dist, key, buf) {
+            Ok(()) => c.written.fetch_add(lines, Ordering::Relaxed),
             Err(e) => {
                 self.report("write", &e);
-                c.dropped.fetch_add(b.lines, Ordering::Relaxed)
+                c.dropped.fetch_add(lines, Ordering::Relaxed)
             }
         };
     }
 
-    fn append(&mut self, b: &Batch) -> std::io::Result<()> {
-        let key = (b.dist.id.clone(), b.json);
+    /// Appends `buf` to the open file of `key`, opening one when there is none, when it has
+    /// passed `max_file_bytes` or when someone removed it. (Files of past hours are closed by
+    /// [`Writer::close_past_hours`].)
+    fn append(
+        &mut self,
+        dist: &crate::record::DistLog,
+        key: FileKey,
+        buf: &[u8],
+    ) -> std::io::Result<()> {
         let rotate = match self.files.get(&key) {
             // A file someone removed is not written into the void: a new one is opened.
             Some(f) => {
-                f.hour != b.hour
-                    || f.bytes >= self.cfg.max_file_bytes
+                f.bytes >= self.cfg.max_file_bytes
                     || f.file.metadata().map_or(true, |m| nlink(&m) == 0)
             }
             None => true,
@@ -515,31 +509,36 @@ impl Writer {
             if let Some(old) = self.files.remove(&key) {
                 self.close(old);
             }
-            let f = self.open(b)?;
+            let f = self.open(dist, key.1, key.2)?;
             self.files.insert(key.clone(), f);
         }
         let f = self.files.get_mut(&key).expect("inserted above");
-        if let Err(e) = f.file.write_all(&b.buf) {
+        if let Err(e) = f.file.write_all(buf) {
             // Whatever part was written stays; the next batch starts a new file.
             if let Some(old) = self.files.remove(&key) {
                 self.close(old);
             }
             return Err(e);
         }
-        f.bytes += b.buf.len() as u64;
+        f.bytes += buf.len() as u64;
         Ok(())
     }
 
-    fn open(&mut self, b: &Batch) -> std::io::Result<OpenFile> {
-        let (date, _) = standard::date_time(UNIX_EPOCH + Duration::from_secs(b.hour * 3600));
+    fn open(
+        &mut self,
+        dist: &crate::record::DistLog,
+        json: bool,
+        hour: u64,
+    ) -> std::io::Result<OpenFile> {
+        let (date, _) = standard::date_time(UNIX_EPOCH + Duration::from_secs(hour * 3600));
         let name = format!(
             "{}{}.{}-{:02}.{}{}",
-            b.dist.prefix,
-            b.dist.id,
+            dist.prefix,
+            dist.id,
             date,
-            b.hour % 24,
+            hour % 24,
             unique_id(),
-            if b.json { JSON_OPEN } else { STANDARD_OPEN }
+            if json { JSON_OPEN } else { STANDARD_OPEN }
         );
         let path = self.cfg.directory.join(name);
         if let Some(parent) = path.parent() {
@@ -551,17 +550,12 @@ impl Writer {
             .open(&path)?;
         lock_file(&file);
         let mut bytes = 0;
-        if !b.json {
+        if !json {
             let h = standard::header();
             file.write_all(h.as_bytes())?;
             bytes = h.len() as u64;
         }
-        Ok(OpenFile {
-            file,
-            path,
-            hour: b.hour,
-            bytes,
-        })
+        Ok(OpenFile { file, path, bytes })
     }
 
     /// Closes a file and hands it to the compressor.
@@ -573,12 +567,7 @@ impl Writer {
     /// Closes the files of hours that have ended, with or without new lines.
     fn close_past_hours(&mut self) {
         let now = hour_of(SystemTime::now());
-        let past: Vec<_> = self
-            .files
-            .iter()
-            .filter(|(_, f)| f.hour < now)
-            .map(|(k, _)| k.clone())
-            .collect();
+        let past: Vec<_> = self.files.keys().filter(|k| k.2 < now).cloned().collect();
         for k in past {
             if let Some(f) = self.files.remove(&k) {
                 self.close(f);
@@ -881,13 +870,5 @@ mod tests {
             Some(LogFormat::Standard)
         );
         assert_eq!(file_format("E1.2026-11-28-09.A.gz.tmp"), None);
-    }
-
-    #[test]
-    fn two_mut_either_order() {
-        let mut v = [1, 2, 3];
-        let (a, b) = two_mut(&mut v, 2, 0);
-        std::mem::swap(a, b);
-        assert_eq!(v, [3, 2, 1]);
     }
 }

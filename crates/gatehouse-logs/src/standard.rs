@@ -50,20 +50,19 @@ pub fn header() -> String {
     format!("#Version: 1.0\n#Fields: {}\n", FIELDS.join(" "))
 }
 
-fn epoch_secs(t: SystemTime) -> u64 {
+/// Whole seconds since the Unix epoch (0 before it).
+pub(crate) fn epoch_secs(t: SystemTime) -> u64 {
     t.duration_since(UNIX_EPOCH)
         .unwrap_or(Duration::ZERO)
         .as_secs()
 }
 
-/// `(YYYY-MM-DD, HH:MM:SS)` of a time, UTC.
+/// `(YYYY-MM-DD, HH:MM:SS)` of a time, UTC: the `date` and `time` fields.
 pub fn date_time(t: SystemTime) -> (String, String) {
-    let secs = epoch_secs(t);
-    let (y, m, d) = civil(secs / 86400);
-    let s = secs % 86400;
+    let s = Stamp::new(t);
     (
-        format!("{y:04}-{m:02}-{d:02}"),
-        format!("{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60),
+        String::from_utf8_lossy(s.date()).into_owned(),
+        String::from_utf8_lossy(&s.time).into_owned(),
     )
 }
 
@@ -82,7 +81,7 @@ pub fn civil(days: u64) -> (i64, u32, u32) {
 }
 
 /// The `date` and `time` values of a record, formatted once for both formats without
-/// allocating (the same text as [`date_time`]).
+/// allocating.
 struct Stamp {
     date: [u8; 32],
     date_len: usize,
@@ -185,8 +184,14 @@ fn push_or_dash(out: &mut Vec<u8>, v: Option<u64>) {
     }
 }
 
-/// Appends the value of standard field `i` (index into [`FIELDS`]), encoded.
-fn push_value(out: &mut Vec<u8>, r: &RecordRef<'_>, i: usize, stamp: &Stamp) {
+/// Appends the value of standard field `i` (index into [`FIELDS`]), encoded; returns `true`
+/// for the values written as given, without the encoding (the result types, the protocol
+/// and its version: constants in the edge, but anything in a hand-made record).
+fn push_value(out: &mut Vec<u8>, r: &RecordRef<'_>, i: usize, stamp: &Stamp) -> bool {
+    let as_given = |out: &mut Vec<u8>, v: &str| {
+        put(out, v.as_bytes());
+        true
+    };
     match i {
         0 => put(out, stamp.date()),
         1 => put(out, &stamp.time),
@@ -214,28 +219,29 @@ fn push_value(out: &mut Vec<u8>, r: &RecordRef<'_>, i: usize, stamp: &Stamp) {
                 None
             },
         ),
-        13 => put(out, r.result_type.as_bytes()),
+        13 => return as_given(out, r.result_type),
         14 => push_field(out, r.request_id),
         15 => push_field(out, r.host_header),
-        16 => put(out, r.protocol.as_bytes()),
+        16 => return as_given(out, r.protocol),
         17 => push_u64(out, r.cs_bytes),
         18 => push_secs3(out, r.time_taken),
         19 => opt(out, r.forwarded_for),
         20 => opt(out, r.ssl_protocol.map(str::as_bytes)),
         21 => opt(out, r.ssl_cipher.map(str::as_bytes)),
-        22 => put(out, r.response_result_type.as_bytes()),
-        23 => put(out, r.protocol_version.as_bytes()),
+        22 => return as_given(out, r.response_result_type),
+        23 => return as_given(out, r.protocol_version),
         // fle-status, fle-encrypted-fields: no field-level encryption.
         24 | 25 => out.push(b'-'),
         26 => push_u64(out, r.c_port.into()),
         27 => push_secs3(out, r.ttfb),
-        28 => put(out, r.detailed_result_type.as_bytes()),
+        28 => return as_given(out, r.detailed_result_type),
         29 => opt(out, r.content_type),
         30 => push_or_dash(out, r.content_len),
         31 => push_or_dash(out, r.range.map(|(a, _)| a)),
         32 => push_or_dash(out, r.range.map(|(_, b)| b)),
         _ => unreachable!("FIELDS has 33 entries"),
     }
+    false
 }
 
 /// Appends the record's standard log line (with its newline) to `out`.
@@ -247,19 +253,27 @@ pub fn write_line(r: &impl AsRecord, out: &mut Vec<u8>) {
 }
 
 /// Where each of the 33 values of a line starts and ends (offsets into the buffer the line
-/// was appended to).
-type Spans = [(usize, usize); 33];
+/// was appended to), and which were written as given (bit `i`), not encoded.
+struct Spans {
+    at: [(usize, usize); 33],
+    as_given: u64,
+}
 
 /// Appends the standard line to `out`, returning where its values are.
 fn line_with_spans(r: &RecordRef<'_>, stamp: &Stamp, out: &mut Vec<u8>) -> Spans {
-    let mut spans = [(0, 0); 33];
+    let mut spans = Spans {
+        at: [(0, 0); 33],
+        as_given: 0,
+    };
     out.reserve(512);
-    for (i, span) in spans.iter_mut().enumerate() {
+    for (i, span) in spans.at.iter_mut().enumerate() {
         if i > 0 {
             out.push(b'\t');
         }
         let start = out.len();
-        push_value(out, r, i, stamp);
+        if push_value(out, r, i, stamp) {
+            spans.as_given |= 1 << i;
+        }
         *span = (start, out.len());
     }
     out.push(b'\n');
@@ -351,11 +365,17 @@ fn json_plain(b: u8) -> bool {
 /// ASCII without quotes or backslashes, so they need no JSON escaping (anything else goes
 /// through serde_json's string escaping).
 pub fn write_json(r: &impl AsRecord, out: &mut Vec<u8>) {
+    thread_local! {
+        /// The standard line the JSON values are taken from, kept between calls.
+        static LINE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
     let r = r.record();
     let stamp = Stamp::new(r.end);
-    let mut line = Vec::new();
-    let spans = line_with_spans(&r, &stamp, &mut line);
-    json_from(&r, &line, &spans, out);
+    LINE.with_borrow_mut(|line| {
+        line.clear();
+        let spans = line_with_spans(&r, &stamp, line);
+        json_from(&r, line, &spans, out);
+    });
 }
 
 /// The JSON line of `r`, its standard values taken from `line` at `spans`. Encoded values
@@ -373,11 +393,10 @@ fn json_from(r: &RecordRef<'_>, line: &[u8], spans: &Spans, out: &mut Vec<u8>) {
         put(out, before.as_bytes());
         match *key {
             JsonKey::Field(i) => {
-                let (a, b) = spans[i];
+                let (a, b) = spans.at[i];
                 let v = &line[a..b];
-                // Encoded values need no check; the result types, protocol and version are
-                // written as given (constants in the edge, anything in a hand-made record).
-                if !matches!(i, 13 | 16 | 22 | 23 | 28) || v.iter().all(|&c| json_plain(c)) {
+                // Encoded values need no check; values written as given may need escaping.
+                if spans.as_given & (1 << i) == 0 || v.iter().all(|&c| json_plain(c)) {
                     put(out, v);
                     out.push(b'"');
                 } else {

@@ -306,3 +306,77 @@ fn a_removed_open_file_is_replaced_not_written_into_the_void() {
     sink.shutdown();
     assert_eq!(sink.counters().dropped.load(Ordering::Relaxed), 0);
 }
+
+#[test]
+fn lines_past_the_capacity_are_dropped_and_counted_then_room_comes_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dist("E4SINK", "");
+    let mut cfg = config(dir.path(), 1 << 30);
+    cfg.capacity = 4;
+    // No timed drain during the test: only `flush` empties the batches.
+    cfg.flush_interval = Duration::from_secs(3600);
+    let sink = LogSink::start(cfg).unwrap();
+    for n in 0..20 {
+        sink.log(&record(&d, n));
+    }
+    sink.flush();
+    let c = sink.counters();
+    let written = c.written.load(Ordering::Relaxed);
+    let dropped = c.dropped.load(Ordering::Relaxed);
+    assert_eq!(
+        written + dropped,
+        40,
+        "every line written or counted as dropped"
+    );
+    // One thread fills one shard, which holds its share of the 4 (at least one record).
+    assert!((2..=8).contains(&written), "written {written}");
+    assert_eq!(ids(dir.path(), false).len() as u64 * 2, written);
+    assert_eq!(ids(dir.path(), true).len() as u64 * 2, written);
+
+    // Once the writer took the batches there is room again.
+    sink.log(&record(&d, 20));
+    sink.flush();
+    assert_eq!(c.written.load(Ordering::Relaxed), written + 2);
+    assert_eq!(c.dropped.load(Ordering::Relaxed), dropped);
+}
+
+#[test]
+fn one_file_per_hour_and_format_when_shards_interleave_hours() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dist("E5SINK", "");
+    let mut cfg = config(dir.path(), 1 << 30);
+    cfg.flush_interval = Duration::from_secs(3600);
+    let sink = Arc::new(LogSink::start(cfg).unwrap());
+    // Two past hours, 2024-01-01 10:xx and 11:xx UTC, logged in turn by two threads (two
+    // shards on a machine with two CPUs or more): the writer meets hour 10, 11, 10, 11.
+    let t10 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_704_103_200);
+    let t11 = t10 + Duration::from_secs(3600);
+    let threads: Vec<_> = (0..2)
+        .map(|t| {
+            let (sink, d) = (sink.clone(), d.clone());
+            std::thread::spawn(move || {
+                for n in 0..10 {
+                    let mut r = record(&d, t * 100 + n);
+                    r.end = if n % 2 == 0 { t10 } else { t11 };
+                    sink.log(&r);
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    sink.shutdown();
+    let all = files(dir.path());
+    for (hour, json) in [("10", false), ("10", true), ("11", false), ("11", true)] {
+        let name = format!("E5SINK.2024-01-01-{hour}.");
+        let n = all
+            .iter()
+            .filter(|f| f.starts_with(&name) && f.ends_with(".json.gz") == json)
+            .count();
+        assert_eq!(n, 1, "hour {hour}, json {json}: {all:?}");
+    }
+    assert_eq!(all.len(), 4, "{all:?}");
+    assert_eq!(ids(dir.path(), false).len(), 20);
+    assert_eq!(ids(dir.path(), true).len(), 20);
+}

@@ -275,12 +275,7 @@ run_wrk() {
 
 WRK_CMD="wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency -H 'Host: $HOST_HEADER' -H 'X-Forwarded-For: $VIEWER_IP' http://127.0.0.1:PORT$OBJ_PATH"
 
-if ((WARMUP > 0)); then
-    for c in "${CONFIGS[@]}"; do
-        log "warm-up: $c ${WARMUP}s (not recorded)"
-        run_wrk "$c" "$WARMUP" "$RAW/warmup-$c.txt"
-    done
-fi
+warm_up
 
 ROWS=()
 declare -A RPS=() P50=() P99=() CPU_US=()

@@ -506,6 +506,16 @@ write_section() {
 
 # --- The end of one measured run, shared by the A/B benchmarks --------------------------------
 
+# warm_up: WARMUP seconds of unrecorded load on each of CONFIGS (the calling script's run_wrk).
+warm_up() {
+    local c
+    ((WARMUP > 0)) || return 0
+    for c in "${CONFIGS[@]}"; do
+        log "warm-up: $c ${WARMUP}s (not recorded)"
+        run_wrk "$c" "$WARMUP" "$RAW/warmup-$c.txt"
+    done
+}
+
 # measure_run ROUND CONFIG ATTEMPT OUTFILE PID [TICKS_PATH...]: one measured run. Waits for a
 # quiet machine (wait_quiet), then runs the calling script's `run_wrk CONFIG DURATION OUTFILE`
 # and reads, around it, the origin's request counter, the CPU time of process PID and of each

@@ -180,12 +180,7 @@ run_wrk() { # config seconds outfile
     taskset -c "$LOAD_CPU" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$2"s --latency -s "$VARY_LUA" \
         "http://127.0.0.1:${PORT[$1]}$OBJ_PATH" >"$3"
 }
-if ((WARMUP > 0)); then
-    for c in "${CONFIGS[@]}"; do
-        log "warm-up: $c ${WARMUP}s (not recorded)"
-        run_wrk "$c" "$WARMUP" "$RAW/warmup-$c.txt"
-    done
-fi
+warm_up
 
 ROWS=()
 CHECK_ROWS=()

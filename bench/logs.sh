@@ -324,12 +324,7 @@ else
     LOAD_NOTE="Requests: the same GET every time (VARY=0): log lines differ only in request ids, ports and timings, so they compress unusually well."
 fi
 
-if ((WARMUP > 0)); then
-    for c in "${CONFIGS[@]}"; do
-        log "warm-up: $c ${WARMUP}s (not recorded)"
-        run_wrk "$c" "$WARMUP" "$RAW/warmup-$c.txt"
-    done
-fi
+warm_up
 log_state
 PREV_STD="$STD_LINES"
 PREV_JSON="$JSON_LINES"

@@ -267,8 +267,6 @@ SANITY="A: unsigned 200; C (A with the signed URL): 200; B: signed 200 (bodies i
 echo "    $SANITY"
 
 # --- CPU accounting -------------------------------------------------------------------------
-# proc_ticks pid: user+system CPU time of a process, in clock ticks.
-
 # --- Load ------------------------------------------------------------------------------
 # run_wrk config seconds outfile
 run_wrk() {
@@ -278,12 +276,7 @@ run_wrk() {
 
 WRK_CMD="wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency -H 'Host: $HOST_HEADER' http://127.0.0.1:PORT/PATH"
 
-if ((WARMUP > 0)); then
-    for c in "${CONFIGS[@]}"; do
-        log "warm-up: $c ${WARMUP}s (not recorded)"
-        run_wrk "$c" "$WARMUP" "$RAW/warmup-$c.txt"
-    done
-fi
+warm_up
 
 ROWS=()
 declare -A RPS=() P50=() P99=() CPU_US=()

@@ -71,6 +71,8 @@ pub async fn service(
             response::generated(&d, &rcx(&state, &request_id, http1))
         }
     };
+    // Answered: from here on, dropping the guard is not an abandoned request.
+    guard.answered = true;
     if let Some(d) = guard.outcome.dist.and_then(|i| state.distributions.get(i)) {
         d.metrics
             .request(resp.status().as_u16(), guard.outcome.cause);

@@ -51,9 +51,21 @@ fn metrics_count_requests_causes_latency_and_log_lines() {
         "gatehouse_origin_latency_seconds_count{distribution=\"E1METRICS\"} 4",
         "gatehouse_log_lines_written_total 5",
         "gatehouse_log_lines_dropped_total 0",
+        "gatehouse_log_write_errors_total 0",
+        "gatehouse_log_files_compressed_total 0",
+        "gatehouse_log_compress_backlog_bytes 0",
     ] {
         assert!(text.contains(line), "missing {line:?} in:\n{text}");
     }
+    // Each answered request is counted once, under its own status: five in all, none as an
+    // abandoned (`000`) one.
+    let counted: u64 = text
+        .lines()
+        .filter(|l| l.starts_with("gatehouse_requests_total{distribution=\"E1METRICS\""))
+        .map(|l| l.rsplit(' ').next().unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(counted, 5, "{text}");
+    assert!(!text.contains("status=\"000\""), "{text}");
     // The viewer listener does not serve metrics: /metrics is just another path there.
     let viewer = curl(&[host[0], host[1], &gh.http_url("/metrics")]);
     assert!(!viewer.text().contains("gatehouse_requests_total"));

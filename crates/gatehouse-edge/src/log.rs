@@ -35,13 +35,15 @@ pub struct Outcome {
     pub forwarded_for: Option<IpAddr>,
     /// The viewer IP used for checks.
     pub viewer_ip: Option<IpAddr>,
+    /// The viewer's country, once found (by the geo check or for `c-country`).
+    pub country: crate::viewer::RequestCountry,
 }
 
 impl Outcome {
-    /// Records a denial.
-    pub fn deny(&mut self, cause: Cause, detail: &str) {
+    /// Records a denial (the detail is moved in, not copied).
+    pub fn deny(&mut self, cause: Cause, detail: String) {
         self.cause = Some(cause);
-        self.detail = Some(detail.to_string());
+        self.detail = Some(detail);
     }
 }
 
@@ -83,6 +85,8 @@ struct Entry {
     content_type: Option<Span>,
     cause_detail: Option<Span>,
     cs_bytes: u64,
+    /// When the request arrived.
+    start: Instant,
     version: &'static str,
     c_ip: IpAddr,
     c_port: u16,
@@ -155,26 +159,28 @@ impl Entry {
         }
     }
 
-    fn send(&self, sink: &LogSink) {
-        if let Some(dist) = &self.dist {
-            sink.log(&self.view(dist));
-        }
+    /// Ends the record now: `time-taken` and the time of the line.
+    fn end_now(&mut self) {
+        self.time_taken = self.start.elapsed();
+        self.end = SystemTime::now();
     }
 }
 
-/// The request side of a record, captured before the request is forwarded.
+/// The request side of a record, captured before the request is forwarded; completed by
+/// [`Pending::finish`] (or [`Pending::abandoned`]) and sent to the sink when the response ends.
 pub struct Pending {
     sink: Arc<LogSink>,
-    start: Instant,
     entry: Box<Entry>,
 }
 
 impl Pending {
-    /// Captures the request side.
+    /// Captures the request side; `head` is the request's
+    /// [`head_len`](crate::pipeline::head_len).
     pub fn capture<B>(
         sink: Arc<LogSink>,
         conn: &Connection,
         req: &Request<B>,
+        head: usize,
         request_id: &str,
     ) -> Self {
         use http::header::{CONTENT_LENGTH, COOKIE, HOST, REFERER, USER_AGENT};
@@ -182,16 +188,11 @@ impl Pending {
         let method = keep(&mut text, req.method().as_str().as_bytes());
         let uri_stem = keep(&mut text, req.uri().path().as_bytes());
         let query = req.uri().query().map(|q| keep(&mut text, q.as_bytes()));
-        // `METHOD SP path SP HTTP/1.1 CRLF`, `name: value CRLF` per header, the final CRLF;
-        // the headers the log needs taken in the same pass (the first value of each, as
+        // The headers the log needs, in one pass (the first value of each, as
         // `HeaderMap::get` gives it).
-        let mut head = (req.method().as_str().len()
-            + req.uri().path_and_query().map_or(1, |p| p.as_str().len())
-            + 14) as u64;
         let (mut referer, mut user_agent, mut cookie, mut host) = (None, None, None, None);
         let mut body: Option<u64> = None;
         for (n, v) in req.headers() {
-            head += (n.as_str().len() + v.len() + 4) as u64;
             let slot = if n == REFERER {
                 &mut referer
             } else if n == USER_AGENT {
@@ -220,7 +221,6 @@ impl Pending {
         let request_id = keep(&mut text, request_id.as_bytes());
         Pending {
             sink,
-            start: Instant::now(),
             entry: Box::new(Entry {
                 text,
                 method,
@@ -234,7 +234,9 @@ impl Pending {
                 forwarded_for: None,
                 content_type: None,
                 cause_detail: None,
-                cs_bytes: head + body,
+                // The head with its final CRLF, and the body.
+                cs_bytes: head as u64 + 2 + body,
+                start: Instant::now(),
                 version: version_str(req.version()),
                 c_ip: conn.ip(),
                 c_port: conn.source.port(),
@@ -261,12 +263,7 @@ impl Pending {
 
     /// Completes the entry with what the pipeline learned; `None` when no distribution owns
     /// the request (not logged, as CloudFront).
-    fn complete(
-        mut self,
-        state: &EdgeState,
-        conn: &Connection,
-        o: &Outcome,
-    ) -> Option<(Box<Entry>, Arc<LogSink>, Instant)> {
+    fn complete(mut self, state: &EdgeState, conn: &Connection, o: &Outcome) -> Option<Self> {
         let dist = o.dist.and_then(|i| state.distributions.get(i))?;
         let e = &mut *self.entry;
         e.dist = Some(dist.log.clone());
@@ -283,24 +280,31 @@ impl Pending {
             e.cause_detail = Some(keep(&mut e.text, d.as_bytes()));
         }
         if let Some(ip) = o.forwarded_for {
-            let mut buf = [0u8; 64];
-            let mut w = &mut buf[..];
-            let _ = std::io::Write::write_fmt(&mut w, format_args!("{ip}"));
-            let n = 64 - w.len();
-            e.forwarded_for = Some(keep(&mut e.text, &buf[..n]));
+            let start = e.text.len() as u32;
+            gatehouse_logs::standard::push_ip(&mut e.text, ip);
+            e.forwarded_for = Some(Span(start, e.text.len() as u32));
         }
         // `c-country` is a JSON field: no lookup when no JSON line is written.
         let json = self.sink.formats().json;
         e.country = o
             .viewer_ip
             .filter(|_| json)
-            .and_then(|ip| conn.country_of(&state.geo, ip))
+            .and_then(|ip| conn.country_of(&state.geo, ip, &o.country))
             .map(|c| {
                 let b = c.as_str().as_bytes();
                 [b[0], b[1]]
             });
-        e.ttfb = self.start.elapsed();
-        Some((self.entry, self.sink, self.start))
+        e.ttfb = e.start.elapsed();
+        Some(self)
+    }
+
+    /// Ends the record now and hands it to the sink.
+    fn send(mut self) {
+        let e = &mut *self.entry;
+        e.end_now();
+        if let Some(dist) = &e.dist {
+            self.sink.log(&e.view(dist));
+        }
     }
 
     /// Wraps `resp` so that its record is written when the body ends. Requests that no
@@ -312,9 +316,10 @@ impl Pending {
         o: &Outcome,
         resp: Response<EdgeBody>,
     ) -> Response<EdgeBody> {
-        let Some((mut e, sink, start)) = self.complete(state, conn, o) else {
+        let Some(mut pending) = self.complete(state, conn, o) else {
             return resp;
         };
+        let e = &mut *pending.entry;
         let status = resp.status().as_u16();
         e.status = status;
         if o.cause.is_none() && status >= 400 {
@@ -359,22 +364,19 @@ impl Pending {
         let (parts, body) = resp.into_parts();
         let logged = LoggedBody {
             inner: body,
-            entry: Some(e),
-            sink,
-            start,
+            pending: Some(pending),
         };
         Response::from_parts(parts, EdgeBody::Logged(Box::pin(logged)))
     }
 
     /// Logs a request whose viewer left before the response started (status `000`).
     pub fn abandoned(self, state: &EdgeState, conn: &Connection, o: &Outcome) {
-        if let Some((mut e, sink, start)) = self.complete(state, conn, o) {
+        if let Some(mut pending) = self.complete(state, conn, o) {
+            let e = &mut *pending.entry;
             e.result_type = "Error";
             e.response_result_type = "Error";
             e.detailed_result_type = "ClientHungUpRequest";
-            e.time_taken = start.elapsed();
-            e.end = SystemTime::now();
-            e.send(&sink);
+            pending.send();
         }
     }
 }
@@ -388,22 +390,20 @@ fn parse_content_range(v: &str) -> Option<(u64, u64)> {
 /// A response body that writes its request's log record when it ends.
 pub struct LoggedBody {
     inner: EdgeBody,
-    entry: Option<Box<Entry>>,
-    sink: Arc<LogSink>,
-    start: Instant,
+    /// The completed record, until it is sent.
+    pending: Option<Pending>,
 }
 
 impl LoggedBody {
     fn send(&mut self, complete: bool) {
-        if let Some(mut e) = self.entry.take() {
-            e.time_taken = self.start.elapsed();
-            e.end = SystemTime::now();
+        if let Some(mut pending) = self.pending.take() {
+            let e = &mut *pending.entry;
             if !complete && e.result_type != "Error" {
                 // The viewer disconnected mid-body (cloudfront.md §2.3).
                 e.result_type = "Error";
                 e.detailed_result_type = "ClientCommError";
             }
-            e.send(&self.sink);
+            pending.send();
         }
     }
 }
@@ -427,8 +427,8 @@ impl Body for LoggedBody {
         let polled = Pin::new(&mut this.inner).poll_frame(cx);
         match &polled {
             Poll::Ready(Some(Ok(frame))) => {
-                if let (Some(d), Some(e)) = (frame.data_ref(), this.entry.as_mut()) {
-                    e.sc_bytes += d.len() as u64;
+                if let (Some(d), Some(p)) = (frame.data_ref(), this.pending.as_mut()) {
+                    p.entry.sc_bytes += d.len() as u64;
                 }
                 if this.inner.is_end_stream() {
                     this.send(true);

@@ -40,12 +40,14 @@ pub async fn service(
     let state = edge.state();
     let request_id = headers::new_request_id();
     let http1 = req.version() < Version::HTTP_2;
+    let head = head_len(&req);
     let mut guard = AbandonGuard {
         pending: edge.logs().map(|sink| {
             Pending::capture(
                 sink.clone(),
                 &conn,
                 &req,
+                head,
                 request_id.to_str().unwrap_or("-"),
             )
         }),
@@ -54,9 +56,16 @@ pub async fn service(
         outcome: Outcome::default(),
         answered: false,
     };
-    let result = AssertUnwindSafe(handle(&state, &conn, &request_id, req, &mut guard.outcome))
-        .catch_unwind()
-        .await;
+    let result = AssertUnwindSafe(handle(
+        &state,
+        &conn,
+        &request_id,
+        req,
+        head,
+        &mut guard.outcome,
+    ))
+    .catch_unwind()
+    .await;
     let resp = match result {
         Ok(resp) => resp,
         Err(panic) => {
@@ -67,8 +76,9 @@ pub async fn service(
                 .unwrap_or_default();
             tracing::error!(request_id = ?request_id, panic = %msg, "request handler panicked");
             let d = Denial::new(Cause::InternalError, msg);
-            guard.outcome.deny(d.cause, &d.detail);
-            response::generated(&d, &rcx(&state, &request_id, http1))
+            let resp = response::generated(&d, &rcx(&state, &request_id, http1));
+            guard.outcome.deny(d.cause, d.detail);
+            resp
         }
     };
     // Answered: from here on, dropping the guard is not an abandoned request.
@@ -93,20 +103,22 @@ fn rcx<'a>(state: &'a EdgeState, request_id: &'a HeaderValue, http1: bool) -> Re
     }
 }
 
-/// Runs the phases for one request.
+/// Runs the phases for one request (`head`: its [`head_len`]).
 pub async fn handle(
     state: &EdgeState,
     conn: &Connection,
     request_id: &HeaderValue,
     req: Request<Incoming>,
+    head: usize,
     outcome: &mut Outcome,
 ) -> Response<EdgeBody> {
     let http1 = req.version() < Version::HTTP_2;
     let cx = rcx(state, request_id, http1);
     let deny = |d: Denial, o: &mut Outcome| {
         tracing::debug!(cause = d.cause.id(), detail = %d.detail, "denied");
-        o.deny(d.cause, &d.detail);
-        response::generated(&d, &cx)
+        let resp = response::generated(&d, &cx);
+        o.deny(d.cause, d.detail);
+        resp
     };
 
     #[cfg(debug_assertions)]
@@ -115,7 +127,7 @@ pub async fn handle(
     }
 
     // Phase: limits.
-    if let Some(d) = limits(&req) {
+    if let Some(d) = limits(&req, head) {
         return deny(d, outcome);
     }
 
@@ -195,10 +207,10 @@ pub async fn handle(
     if via_proxy {
         outcome.forwarded_for = Some(viewer_ip);
     }
-    let input = CheckInput {
+    // Phase: checks (the input, which borrows the request's country cell, ends here).
+    let denial = checks::run(&CheckInput {
         method: req.method(),
         version: req.version(),
-        https: conn.https,
         host: raw_host,
         path_and_query: pq,
         distribution: dist,
@@ -206,13 +218,14 @@ pub async fn handle(
         viewer_ip,
         geo: &state.geo,
         conn,
+        country: &outcome.country,
         headers: req.headers(),
         signed_cache: &state.signed_cache,
-    };
-    if let Some(d) = checks::run(&input) {
+    });
+    if let Some(d) = denial {
         tracing::debug!(cause = d.cause.id(), detail = %d.detail, "denied");
-        outcome.deny(d.cause, &d.detail);
         let resp = response::generated(&d, &cx);
+        outcome.deny(d.cause, d.detail);
         return custom_error(state, dist, conn, &req, request_id, resp, d.cause).await;
     }
 
@@ -229,7 +242,7 @@ pub async fn handle(
                 };
                 outcome.deny(
                     cause,
-                    &format!(
+                    format!(
                         "origin {} answered {status}",
                         dist.origins[behavior.origin].id
                     ),
@@ -241,8 +254,8 @@ pub async fn handle(
         }
         Err((d, viewer_req_head)) => {
             tracing::debug!(cause = d.cause.id(), detail = %d.detail, "origin failure");
-            outcome.deny(d.cause, &d.detail);
             let resp = response::generated(&d, &cx);
+            outcome.deny(d.cause, d.detail);
             custom_error(
                 state,
                 dist,
@@ -257,8 +270,27 @@ pub async fn handle(
     }
 }
 
-/// Phase: limits. URL over 8,192 bytes or request line plus headers over 20,480 → 413.
-fn limits<B>(req: &Request<B>) -> Option<Denial> {
+/// Bytes of the request line and headers as HTTP/1.1 puts them on the wire (`METHOD SP
+/// path SP HTTP/1.1 CRLF`, then `name: value CRLF` per header), without the final CRLF: what
+/// the 20,480-byte limit counts, and (with that CRLF) the head's part of `cs-bytes`.
+pub fn head_len<B>(req: &Request<B>) -> usize {
+    let pq_len = req.uri().path_and_query().map_or(1, |p| p.as_str().len());
+    req.method().as_str().len()
+        + 1
+        + pq_len
+        + 1
+        + 8
+        + 2
+        + req
+            .headers()
+            .iter()
+            .map(|(n, v)| n.as_str().len() + 2 + v.len() + 2)
+            .sum::<usize>()
+}
+
+/// Phase: limits. URL over 8,192 bytes or request line plus headers (`head`, its
+/// [`head_len`]) over 20,480 → 413.
+fn limits<B>(req: &Request<B>, head: usize) -> Option<Denial> {
     let pq_len = req.uri().path_and_query().map_or(1, |p| p.as_str().len());
     if pq_len > MAX_URL {
         return Some(Denial::new(
@@ -266,13 +298,6 @@ fn limits<B>(req: &Request<B>) -> Option<Denial> {
             format!("URL is {pq_len} bytes; the limit is {MAX_URL}"),
         ));
     }
-    let line = req.method().as_str().len() + 1 + pq_len + 1 + 8 + 2;
-    let head: usize = line
-        + req
-            .headers()
-            .iter()
-            .map(|(n, v)| n.as_str().len() + 2 + v.len() + 2)
-            .sum::<usize>();
     if head > MAX_HEAD {
         return Some(Denial::new(
             Cause::RequestTooLarge,

@@ -122,14 +122,6 @@ static GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::
 #[derive(Debug, Default)]
 pub struct CountryMemo(std::sync::atomic::AtomicU64);
 
-impl Clone for CountryMemo {
-    fn clone(&self) -> Self {
-        CountryMemo(std::sync::atomic::AtomicU64::new(
-            self.0.load(std::sync::atomic::Ordering::Relaxed),
-        ))
-    }
-}
-
 impl CountryMemo {
     /// Bits: the load's generation (never 0, so an empty memo matches none) above bit 17, bit 16 "has a country", the code below.
     fn get(&self, generation: u64) -> Option<Option<CountryCode>> {

@@ -136,7 +136,7 @@ fn push_u64(out: &mut Vec<u8>, n: u64) {
 }
 
 /// Appends an IP address as `Display` writes it; IPv4 without the formatting machinery.
-fn push_ip(out: &mut Vec<u8>, ip: std::net::IpAddr) {
+pub fn push_ip(out: &mut Vec<u8>, ip: std::net::IpAddr) {
     match ip {
         std::net::IpAddr::V4(v4) => {
             for (i, o) in v4.octets().into_iter().enumerate() {

@@ -757,27 +757,11 @@ fn exchange(addr: SocketAddr, req: &str) -> (SocketAddr, Vec<u8>) {
     let mut s = std::net::TcpStream::connect(addr).unwrap();
     let local = s.local_addr().unwrap();
     s.write_all(req.as_bytes()).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let mut data = Vec::new();
-    let mut chunk = [0u8; 4096];
-    loop {
-        let n = s.read(&mut chunk).unwrap();
-        assert!(n > 0, "closed early: {:?}", String::from_utf8_lossy(&data));
-        data.extend_from_slice(&chunk[..n]);
-        let Some(end) = data.windows(4).position(|w| w == b"\r\n\r\n") else {
-            continue;
-        };
-        let head = String::from_utf8_lossy(&data[..end]).to_ascii_lowercase();
-        let len: usize = head
-            .lines()
-            .find_map(|l| l.strip_prefix("content-length:"))
-            .map(|v| v.trim().parse().unwrap())
-            .expect("a Content-Length");
-        if data.len() >= end + 4 + len {
-            assert_eq!(data.len(), end + 4 + len);
-            return (local, data);
-        }
-    }
+    let (head, body) = read_response(&mut s);
+    let mut data = head.into_bytes();
+    data.extend_from_slice(b"\r\n\r\n");
+    data.extend_from_slice(&body);
+    (local, data)
 }
 
 #[test]
@@ -979,6 +963,57 @@ fn a_viewer_that_leaves_before_the_response_is_logged_000() {
     assert_eq!(j.len(), 1);
     assert_eq!(j[0]["sc-status"], "000");
     assert_eq!(logs.json.len(), 1);
+}
+
+#[test]
+fn c_country_is_each_requests_viewer_by_proxy_protocol_or_trusted_x_forwarded_for() {
+    let mut edge = Edge::start(
+        "[listen]\nhttp = [\"127.0.0.1:0\"]\nproxy_protocol = true\n\n\
+         [logs]\ndirectory = \"logs\"\nflush_ms = 100\n",
+    );
+    // GET `path` on kept-alive `s` with `extra` header lines: status and request id.
+    let send = |s: &mut std::net::TcpStream, path: &str, extra: &str| -> (u16, String) {
+        s.write_all(format!("GET {path} HTTP/1.1\r\nHost: {HOST}\r\n{extra}\r\n").as_bytes())
+            .unwrap();
+        let (head, _) = read_response(s);
+        (head[9..12].parse().unwrap(), raw_cf_id(head.as_bytes()))
+    };
+    let connect = |proxy_source: &str| {
+        let mut s = std::net::TcpStream::connect(edge.addr()).unwrap();
+        s.write_all(format!("PROXY TCP4 {proxy_source} 127.0.0.1 5555 80\r\n").as_bytes())
+            .unwrap();
+        s
+    };
+    // (request id, the c-country its JSON line must carry)
+    let mut want = Vec::new();
+    // The PROXY source is the viewer: the connection's own country (remembered between its
+    // requests); E1LOGS blocks US.
+    for (source, status, country) in [("81.2.69.160", 200, "GB"), ("8.8.8.8", 403, "US")] {
+        let mut s = connect(source);
+        for _ in 0..2 {
+            let (st, id) = send(&mut s, "/obj", "");
+            assert_eq!(st, status, "{source}");
+            want.push((id, country));
+        }
+    }
+    // A trusted proxy forwarding different viewers on one connection: each request's own.
+    let mut s = connect("127.0.0.1");
+    for (xff, status, country) in [
+        ("81.2.69.160", 200, "GB"),
+        ("8.8.8.8", 403, "US"),
+        ("81.2.69.160", 200, "GB"),
+    ] {
+        let (st, id) = send(&mut s, "/obj", &format!("X-Forwarded-For: {xff}\r\n"));
+        assert_eq!(st, status, "{xff}");
+        want.push((id, country));
+    }
+    drop(s);
+    let logs = edge.stop_and_read();
+    for (id, country) in &want {
+        let j = logs.json_for(id);
+        assert_eq!(j.len(), 1, "{id}");
+        assert_eq!(j[0]["c-country"], *country, "{id}: {:?}", j[0]);
+    }
 }
 
 #[test]

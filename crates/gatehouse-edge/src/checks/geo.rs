@@ -14,7 +14,7 @@ pub fn check(i: &CheckInput<'_>) -> Option<Denial> {
         GeoRule::Allow(list) => (true, list),
         GeoRule::Deny(list) => (false, list),
     };
-    let country = i.conn.country_of(i.geo, i.viewer_ip)?;
+    let country = i.conn.country_of(i.geo, i.viewer_ip, i.country)?;
     if list.contains(&country) == allow {
         return None;
     }

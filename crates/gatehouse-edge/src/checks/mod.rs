@@ -35,8 +35,6 @@ pub struct CheckInput<'a> {
     pub method: &'a Method,
     /// The viewer's HTTP version.
     pub version: Version,
-    /// Whether the viewer connection is HTTPS.
-    pub https: bool,
     /// The Host header as sent.
     pub host: &'a str,
     /// Path and query as received.
@@ -51,6 +49,8 @@ pub struct CheckInput<'a> {
     pub geo: &'a gatehouse_geo::GeoDb,
     /// The viewer connection.
     pub conn: &'a crate::viewer::Connection,
+    /// The viewer's country, once found (shared with the log's `c-country`).
+    pub country: &'a crate::viewer::RequestCountry,
     /// The viewer's request headers.
     pub headers: &'a http::HeaderMap,
     /// The signed-URL verification cache.

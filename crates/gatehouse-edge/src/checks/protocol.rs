@@ -10,7 +10,7 @@ use http::{HeaderValue, Method, StatusCode, Version};
 
 /// Runs the check.
 pub fn check(i: &CheckInput<'_>) -> Option<Denial> {
-    if i.https {
+    if i.conn.https {
         return None;
     }
     match i.behavior.viewer_protocol_policy {

@@ -50,7 +50,7 @@ pub fn check(i: &CheckInput<'_>) -> Option<Denial> {
         .map(|d| d.as_secs())
         .unwrap_or(0);
     let req = Request {
-        scheme: if i.https { "https" } else { "http" },
+        scheme: if i.conn.https { "https" } else { "http" },
         host: i.host,
         path,
         query,

@@ -36,8 +36,11 @@ pub struct TlsInfo {
     pub cipher: &'static str,
 }
 
+/// A request's viewer country, once found (see [`Connection::country_of`]).
+pub type RequestCountry = std::cell::OnceCell<Option<gatehouse_geo::CountryCode>>;
+
 /// One viewer connection.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Connection {
     /// The TCP peer.
     pub peer: SocketAddr,
@@ -60,18 +63,22 @@ impl Connection {
         canonical(self.source.ip())
     }
 
-    /// The country of viewer `ip`: remembered for the connection's own address, looked up
-    /// every time for another one (a viewer behind a trusted proxy).
+    /// The country of a request's viewer `ip`, found once per request (kept in `request`
+    /// for the geo check and `c-country`): remembered for the connection's own address,
+    /// looked up for another one (a viewer behind a trusted proxy).
     pub fn country_of(
         &self,
         geo: &gatehouse_geo::GeoDb,
         ip: IpAddr,
+        request: &RequestCountry,
     ) -> Option<gatehouse_geo::CountryCode> {
-        if ip == self.ip() {
-            geo.country_memo(ip, &self.country)
-        } else {
-            geo.country(ip)
-        }
+        *request.get_or_init(|| {
+            if ip == self.ip() {
+                geo.country_memo(ip, &self.country)
+            } else {
+                geo.country(ip)
+            }
+        })
     }
 }
 

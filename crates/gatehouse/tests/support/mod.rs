@@ -763,7 +763,10 @@ pub fn read_response(s: &mut std::net::TcpStream) -> (String, Vec<u8>) {
             let head = String::from_utf8_lossy(&data[..end]).into_owned();
             let len: usize = head
                 .lines()
-                .find_map(|l| l.strip_prefix("Content-Length: "))
+                .find_map(|l| {
+                    let (k, v) = l.split_once(':')?;
+                    k.eq_ignore_ascii_case("content-length").then(|| v.trim())
+                })
                 .unwrap_or_else(|| panic!("no Content-Length: {head}"))
                 .parse()
                 .unwrap();

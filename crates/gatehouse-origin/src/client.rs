@@ -132,6 +132,12 @@ impl OriginEnv {
             tls: TlsConnector::from(Arc::new(cfg)),
         })
     }
+
+    /// The address `[origins.resolve]` gives `host` (any case), as the origin connector
+    /// uses it; `None` when DNS decides.
+    pub fn resolved(&self, host: &str) -> Option<IpAddr> {
+        self.resolve.get(&host.to_ascii_lowercase()).copied()
+    }
 }
 
 /// A client for one origin of one distribution.

@@ -128,7 +128,7 @@ fn facts_from_url(url: Option<&str>, method: Option<&str>) -> RequestFacts {
         return RequestFacts::default();
     };
     RequestFacts {
-        host: uri.host().map(str::to_ascii_lowercase),
+        host: uri.host().and_then(host_of),
         path: Some(uri.path().to_string()),
         method: method.map(str::to_string),
     }
@@ -788,7 +788,7 @@ fn origin_target(cfg: &Config, url: &str, host: &str) -> Result<OriginTarget> {
         });
     let resolve = target
         .host()
-        .and_then(|h| s.resolve.get(h).map(|ip| format!("{h}:{port}:{ip}")));
+        .and_then(|h| env.resolved(h).map(|ip| format!("{h}:{port}:{ip}")));
     Ok(OriginTarget {
         origin_id: o.id.clone(),
         url: target.to_string(),

@@ -4,8 +4,9 @@
 #  1. Per-check cost: the criterion benchmark crates/gatehouse-signed/benches/verify.rs
 #     (`cargo bench -p gatehouse-signed --bench verify`): a cold check (empty verification
 #     cache: the full RSA/ECDSA signature check) for RSA-2048 SHA-1, RSA-2048 SHA-256 and
-#     ECDSA P-256 SHA-256, and a warm one (signature check from the cache); medians read
-#     from its JSON output.
+#     ECDSA P-256 SHA-256, a warm one (the request accepted before) and one with the
+#     signature cached but the policy parsed and matched (a custom policy on many paths);
+#     medians read from its JSON output.
 #  2. Throughput with and without signed URLs: two release Gatehouse instances in front of
 #     the same nginx origin, measured with wrk in alternating rounds of three loads:
 #       A: the distribution with no restriction; wrk requests the plain /obj.txt;
@@ -414,7 +415,7 @@ SECTION="$WORK/section.md"
     echo "### Per-check cost"
     echo
     if [[ "$CRITERION" == 1 ]]; then
-        echo "\`$CRIT_CMD\` (criterion, one \`gatehouse_signed::verify\` call per iteration on a canned-policy URL, run on CPU $SERVER_CPU while the servers are idle). \`verify-cold\`: an empty verification cache each iteration, so the full signature check; \`verify-warm\`: the same request on one cache, the signature check found in it (\`custom-wildcard\` is a custom policy with a wildcard Resource, so it also decodes and parses the policy and runs the Resource matcher). Times in µs per check; the interval is criterion's 95% confidence interval of the median."
+        echo "\`$CRIT_CMD\` (criterion, one \`gatehouse_signed::verify\` call per iteration on a canned-policy URL, run on CPU $SERVER_CPU while the servers are idle). \`verify-cold\`: an empty verification cache each iteration, so the full signature check; \`verify-warm\`: the same request on one cache, accepted before, so only the cache lookup and the time and IP conditions run (\`custom-wildcard\` is a custom policy with a wildcard Resource); \`verify-signature-cached\`: that custom policy on 4,096 different paths in turn, with a cache too small to remember the accepted requests: the signature is found in the cache, the policy is decoded and parsed and the Resource matcher runs. Times in µs per check; the interval is criterion's 95% confidence interval of the median."
         echo
         echo "| Benchmark | Median (µs) | Median 95% CI (µs) | Mean (µs) |"
         echo "|---|---:|---:|---:|"

@@ -1,7 +1,7 @@
 //! CloudFront signed URLs and signed cookies, without HTTP.
 //!
 //! * [`verify`]: the checks CloudFront makes, in its order, each failure with what was compared;
-//! * [`cache`]: the bounded cache of successful signature checks;
+//! * [`cache`]: the bounded caches of successful checks (signatures, whole accepted requests);
 //! * [`policy`]: canned (rebuilt byte for byte) and custom policies;
 //! * [`resource`]: custom-policy `Resource` wildcards, section by section;
 //! * [`keys`]: RSA (SHA-1/SHA-256) and ECDSA P-256 keys, public and private;

@@ -21,6 +21,29 @@ pub struct Policy {
     pub ip_address: Option<ipnet::Ipv4Net>,
 }
 
+/// A policy's conditions that can change between two identical requests: time and viewer IP
+/// (what a remembered acceptance still has to check).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Conditions {
+    /// `DateLessThan` epoch seconds.
+    pub date_less_than: u64,
+    /// `DateGreaterThan` epoch seconds.
+    pub date_greater_than: Option<u64>,
+    /// `IpAddress`.
+    pub ip_address: Option<ipnet::Ipv4Net>,
+}
+
+impl Policy {
+    /// The time and IP conditions.
+    pub fn conditions(&self) -> Conditions {
+        Conditions {
+            date_less_than: self.date_less_than,
+            date_greater_than: self.date_greater_than,
+            ip_address: self.ip_address,
+        }
+    }
+}
+
 /// The canned policy CloudFront rebuilds: no whitespace, this key order.
 pub fn canned(resource: &str, expires: u64) -> String {
     let mut s = String::with_capacity(resource.len() + 90);

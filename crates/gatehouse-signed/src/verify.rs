@@ -13,7 +13,7 @@
 //! matched those same parts).
 
 use crate::keys::{HashAlgorithm, PublicKey};
-use crate::policy::{self, Policy};
+use crate::policy::{self, Conditions, Policy};
 use crate::resource::{self, Url};
 use crate::{base64cf, cache::VerifyCache};
 use std::borrow::Cow;
@@ -273,11 +273,11 @@ pub fn verify(
         cookie[3],
         cookie[4],
     ];
-    if let Some((policy, key_pair_id)) = cache
+    if let Some((conditions, key_pair_id)) = cache
         .accepted(&parts)
         .filter(|(_, id)| trusted.keys.contains_key(&**id))
     {
-        time_and_ip(&policy, req)?;
+        time_and_ip(&conditions, req)?;
         return Ok(Verified {
             source,
             key_pair_id,
@@ -406,7 +406,7 @@ pub fn verify(
         cache.insert(key_id, hash, &signature, &message, policy.date_less_than);
     }
 
-    time_and_ip(&policy, req)?;
+    time_and_ip(&policy.conditions(), req)?;
     if let Some(r) = &policy.resource {
         if !resource::matches(r, &url) {
             return Err(fail(
@@ -432,7 +432,7 @@ pub fn verify(
 
 /// `DateLessThan`, `DateGreaterThan` and `IpAddress`: the conditions that change between two
 /// identical requests.
-fn time_and_ip(policy: &Policy, req: &Request<'_>) -> Result<(), Failure> {
+fn time_and_ip(policy: &Conditions, req: &Request<'_>) -> Result<(), Failure> {
     if req.now >= policy.date_less_than {
         return Err(fail(
             FailureKind::Expired,

@@ -18,8 +18,9 @@ use proptest::prelude::*;
 use proptest::sample::{select, Index};
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::process::Command;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
+
+mod common;
 
 // ---------------------------------------------------------------------------------------------
 // 1. The reference matcher
@@ -241,18 +242,12 @@ fn url_and_pattern() -> impl Strategy<Value = (TestUrl, String)> {
 #[test]
 fn reference_follows_the_documented_examples() {
     let u = |s: &str| {
-        let (scheme, rest) = s.split_once("://").unwrap();
-        let i = rest.find('/').unwrap();
-        let (host, pq) = rest.split_at(i);
-        let (path, query) = match pq.split_once('?') {
-            Some((p, q)) => (p.to_string(), Some(q.to_string())),
-            None => (pq.to_string(), None),
-        };
+        let (scheme, host, path, query) = common::split(s).unwrap();
         TestUrl {
             scheme: scheme.into(),
             host: host.into(),
-            path,
-            query,
+            path: path.into(),
+            query: query.map(str::to_string),
         }
     };
     let yes = |p: &str, url: &str| assert!(reference(p, &u(url).url()), "{p} should cover {url}");
@@ -338,53 +333,16 @@ struct Fixture {
 fn fixture() -> &'static Fixture {
     static F: OnceLock<Fixture> = OnceLock::new();
     F.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let k = dir.path().join("k.pem");
-        let k = k.to_str().unwrap();
-        let run = |args: &[&str]| {
-            let out = Command::new("openssl")
-                .args(args)
-                .output()
-                .expect("openssl is installed");
-            assert!(out.status.success(), "openssl {args:?}");
-            String::from_utf8(out.stdout).unwrap()
-        };
-        run(&[
-            "genpkey",
-            "-algorithm",
-            "RSA",
-            "-pkeyopt",
-            "rsa_keygen_bits:2048",
-            "-out",
-            k,
-        ]);
-        let public = run(&["pkey", "-in", k, "-pubout"]);
-        let key = PrivateKey::from_pem(&std::fs::read_to_string(k).unwrap()).unwrap();
-        let mut m = HashMap::new();
-        m.insert(
-            KEY_ID.to_string(),
-            Arc::new(PublicKey::from_pem(&public).unwrap()),
-        );
+        let (private, public) = common::keypair("rsa-pkcs8");
         Fixture {
-            key,
-            trusted: TrustedKeys::new(m, vec!["kg".into()]),
+            key: PrivateKey::from_pem(&private).unwrap(),
+            trusted: common::trusted(KEY_ID, &public),
         }
     })
 }
 
-/// `scheme://host/path?query` in sections, as the edge sees a request.
-fn split(url: &str) -> Option<(&str, &str, &str, Option<&str>)> {
-    let (scheme, rest) = url.split_once("://")?;
-    let i = rest.find('/')?;
-    let (host, pq) = rest.split_at(i);
-    Some(match pq.split_once('?') {
-        Some((p, q)) => (scheme, host, p, Some(q)),
-        None => (scheme, host, pq, None),
-    })
-}
-
 fn request<'a>(url: &'a str, cookies: Option<&'a str>) -> Option<Request<'a>> {
-    let (scheme, host, path, query) = split(url)?;
+    let (scheme, host, path, query) = common::split(url)?;
     Some(Request {
         scheme,
         host,
@@ -459,7 +417,7 @@ struct Material {
 /// Everything else (any other byte of the URL, parameter names, `Key-Pair-Id`,
 /// `Hash-Algorithm`, the separators) changes the material and must be refused.
 fn material(url: &str) -> Option<(Material, Option<String>)> {
-    let (scheme, host, path, query) = split(url)?;
+    let (scheme, host, path, query) = common::split(url)?;
     let query = query?;
     let mut v: HashMap<&str, String> = HashMap::new();
     for pair in query.split('&') {
@@ -509,7 +467,7 @@ fn must_accept(original: &str, mutated: &str) -> bool {
     let Some(r) = resource else {
         return true;
     };
-    let (scheme, host, path, query) = split(mutated).unwrap();
+    let (scheme, host, path, query) = common::split(mutated).unwrap();
     let base = query.and_then(base_query);
     reference(
         &r,

@@ -4,7 +4,10 @@
 //!    wildcard rules (`cloudfront.md` §3.4), on random patterns and URLs;
 //! 2. signing then verifying always succeeds (URLs and cookies, canned and custom policies), and a
 //!    one-byte mutation of a signed URL is accepted only when it provably leaves the signed
-//!    material identical (see [`material`] for the exact list);
+//!    material identical (see [`material`] for the exact list). `material` reads the signed
+//!    material with the crate's own base64 decoding and canned-policy builder, so this part
+//!    proves that the verdict follows the material, not how it is decoded: that is pinned by
+//!    `the_allowed_mutations` and the unit tests of `base64cf` and `policy`;
 //! 3. `strip_signing_params` removes exactly the five signing parameters and keeps the rest in
 //!    order.
 

@@ -1147,6 +1147,22 @@ fn signed_cookies_from_the_js_sdk_and_gatehouse_sign() {
     let header = format!("Cookie: session=abc; {}; theme=dark", cookie_header(&jar));
     let r = e.get(&e.url("/private/e.txt"), &["-H", &header]);
     e.assert_reached(&r, "/private/e.txt", "js cookies among others");
+    // Again with the other cookies changed: still served (a remembered acceptance counts the
+    // five signing cookies only); a changed signature is checked again, and refused.
+    let header = format!("Cookie: theme=light; {}; session=xyz", cookie_header(&jar));
+    let r = e.get(&e.url("/private/e.txt"), &["-H", &header]);
+    e.assert_reached(&r, "/private/e.txt", "js cookies, other cookies changed");
+    let sig = jar["CloudFront-Signature"].as_str().unwrap();
+    let flipped = format!(
+        "{}{}",
+        if sig.starts_with('A') { 'B' } else { 'A' },
+        &sig[1..]
+    );
+    let r = e.get(
+        &e.url("/private/e.txt"),
+        &["-H", &header.replace(sig, &flipped)],
+    );
+    e.assert_denied(&r, "signed-bad-signature", "js cookies, signature changed");
 
     // One cookie per Cookie header (as HTTP/2 clients send them).
     let mut args: Vec<String> = Vec::new();

@@ -1,7 +1,8 @@
 //! The URL-encoding of standard log values (`cloudfront.md` §2.1): bytes 0–32, 127–255 and
 //! `< > " # % { } | \ ^ ~ [ ] ` ' ` are written as `%XX`; everything else as is.
 
-/// Which bytes are escaped, as a table: one load per byte on the hot path.
+/// Which bytes are escaped, as a table: one load a byte (values under 16 bytes, and processors
+/// other than x86_64; longer values go through [`each_escape`]'s SSE2 path).
 static ESCAPE: [bool; 256] = {
     let mut t = [false; 256];
     let mut i = 0;

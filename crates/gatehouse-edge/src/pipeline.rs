@@ -356,7 +356,7 @@ async fn fetch(
         origin.custom_headers(),
         fwd,
         &ForwardContext {
-            connection_ip: conn.ip(),
+            connection_ip: &conn.ip_header,
             via,
             request_id,
             get_or_head,
@@ -491,7 +491,7 @@ async fn custom_error<B>(
         origin.custom_headers(),
         &behavior.forwarding,
         &ForwardContext {
-            connection_ip: conn.ip(),
+            connection_ip: &conn.ip_header,
             via,
             request_id,
             get_or_head: true,

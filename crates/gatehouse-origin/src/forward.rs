@@ -8,7 +8,6 @@
 
 use gatehouse_model::aws::distribution::CacheBehavior;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
-use std::net::IpAddr;
 
 /// Managed origin request policy: AllViewer (forwards the viewer's Host too).
 pub const ORP_ALL_VIEWER: &str = "216adef6-5c7f-47e4-b989-5492eafa07d3";
@@ -157,8 +156,9 @@ impl Forwarding {
 
 /// Per-request values CloudFront adds.
 pub struct ForwardContext<'a> {
-    /// The IP of the connection the request came on (appended to `X-Forwarded-For`).
-    pub connection_ip: IpAddr,
+    /// The IP of the connection the request came on, as text (appended to
+    /// `X-Forwarded-For`): formatted once a connection, not once a request.
+    pub connection_ip: &'a HeaderValue,
     /// CloudFront's own `Via` element for this request (`1.1 <hex>.cloudfront.net (CloudFront)`).
     pub via: &'a HeaderValue,
     /// The request id (`X-Amz-Cf-Id`).
@@ -298,23 +298,31 @@ fn join(existing: Vec<&[u8]>, sep: &[u8], last: &[u8]) -> HeaderValue {
     HeaderValue::from_bytes(&buf).unwrap_or_else(|_| HeaderValue::from_bytes(last).expect("valid"))
 }
 
-fn xff(viewer: &HeaderMap, ip: IpAddr) -> HeaderValue {
-    let ip = ip.to_string();
+/// `X-Forwarded-For`: the viewer's non-empty values, then the connection's IP (without a
+/// copy when the viewer sent none).
+fn xff(viewer: &HeaderMap, ip: &HeaderValue) -> HeaderValue {
     let existing: Vec<&[u8]> = viewer
         .get_all("x-forwarded-for")
         .iter()
         .map(|v| v.as_bytes())
         .filter(|v| !v.is_empty())
         .collect();
+    if existing.is_empty() {
+        return ip.clone();
+    }
     join(existing, b",", ip.as_bytes())
 }
 
+/// `Via`: the viewer's values, then ours (without a copy when the viewer sent none).
 fn via(viewer: &HeaderMap, ours: &HeaderValue) -> HeaderValue {
     let existing: Vec<&[u8]> = viewer
         .get_all(header::VIA)
         .iter()
         .map(|v| v.as_bytes())
         .collect();
+    if existing.is_empty() {
+        return ours.clone();
+    }
     join(existing, b", ", ours.as_bytes())
 }
 
@@ -341,9 +349,11 @@ fn filter_cookies(value: &HeaderValue, names: &[String]) -> Option<HeaderValue> 
 mod tests {
     use super::*;
 
+    static CONNECTION_IP: HeaderValue = HeaderValue::from_static("192.0.2.2");
+
     fn cx<'a>(via: &'a HeaderValue, id: &'a HeaderValue) -> ForwardContext<'a> {
         ForwardContext {
-            connection_ip: "192.0.2.2".parse().unwrap(),
+            connection_ip: &CONNECTION_IP,
             via,
             request_id: id,
             get_or_head: true,
@@ -387,5 +397,27 @@ mod tests {
         assert_eq!(h["x-custom"], "kept");
         assert!(h.get("accept").is_none());
         assert!(h.get("authorization").is_none());
+    }
+
+    #[test]
+    fn forwarded_for_and_via_without_the_viewers() {
+        // Without the viewer's own values (an empty one does not count), the connection's IP
+        // and our `Via` element alone.
+        let mut v = HeaderMap::new();
+        v.insert("host", "www.example.com".parse().unwrap());
+        v.insert("x-forwarded-for", HeaderValue::from_static(""));
+        let via = HeaderValue::from_static("1.1 abc.cloudfront.net (CloudFront)");
+        let id = HeaderValue::from_static("ID==");
+        let host = HeaderValue::from_static("origin.example.com");
+        let h = origin_headers(
+            &v,
+            &host,
+            &[],
+            &Forwarding::all_except_host(),
+            &cx(&via, &id),
+        );
+        assert_eq!(h["x-forwarded-for"], "192.0.2.2");
+        assert_eq!(h.get_all("x-forwarded-for").iter().count(), 1);
+        assert_eq!(h["via"], "1.1 abc.cloudfront.net (CloudFront)");
     }
 }

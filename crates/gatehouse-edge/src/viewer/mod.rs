@@ -55,6 +55,15 @@ pub struct Connection {
     /// The country of [`Connection::ip`], looked up once per connection (and again after a
     /// GeoIP reload).
     pub country: gatehouse_geo::CountryMemo,
+    /// [`Connection::ip`] as text, for the origin's `X-Forwarded-For`: formatted once per
+    /// connection.
+    pub ip_header: http::HeaderValue,
+}
+
+/// The connection's viewer IP (as [`Connection::ip`] gives it) as a header value.
+fn ip_header(source: SocketAddr) -> http::HeaderValue {
+    http::HeaderValue::from_str(&canonical(source.ip()).to_string())
+        .expect("an IP address is a valid header value")
 }
 
 impl Connection {
@@ -170,6 +179,7 @@ async fn serve_connection(
                 https: false,
                 tls: None,
                 country: Default::default(),
+                ip_header: ip_header(source),
             };
             serve_http(
                 TokioIo::new(tcp),
@@ -209,6 +219,7 @@ async fn serve_connection(
                     cipher,
                 }),
                 country: Default::default(),
+                ip_header: ip_header(source),
             };
             serve_http(
                 TokioIo::new(stream),

@@ -44,7 +44,8 @@ impl Default for VerifyCache {
 }
 
 impl VerifyCache {
-    /// A cache holding about `capacity` entries.
+    /// A cache of about `capacity` verified signatures and, bounded separately, about as many
+    /// accepted requests: up to twice `capacity` entries in all.
     pub fn new(capacity: usize) -> Self {
         VerifyCache {
             shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),

@@ -53,18 +53,6 @@ struct World {
     https: u16,
 }
 
-fn run_ok(cmd: &mut Command) -> String {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// A GeoIP2-layout database: 203.0.113.0/24 is FR, 198.51.100.0/24 is US.
 fn geo_db() -> Vec<u8> {
     use mmdb_writer::{Value as Mmdb, Writer};

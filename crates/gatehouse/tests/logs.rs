@@ -244,16 +244,6 @@ fn geo_db() -> PathBuf {
     p
 }
 
-fn run_ok(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 fn logging(enabled: bool, cookies: bool, prefix: &str) -> Value {
     json!({"Enabled": enabled, "IncludeCookies": cookies,
            "Bucket": "gatehouse-logs.s3.amazonaws.com", "Prefix": prefix})
@@ -283,25 +273,7 @@ impl Edge {
 
         // A key group for /private/* (only its presence matters: requests carry no signature).
         let keys = tempfile::tempdir().unwrap();
-        let k = |f: &str| keys.path().join(f).to_str().unwrap().to_string();
-        run_ok(Command::new("openssl").args([
-            "ecparam",
-            "-name",
-            "prime256v1",
-            "-genkey",
-            "-noout",
-            "-out",
-            &k("ec.pem"),
-        ]));
-        run_ok(Command::new("openssl").args([
-            "ec",
-            "-in",
-            &k("ec.pem"),
-            "-pubout",
-            "-out",
-            &k("ec.pub"),
-        ]));
-        let pem = std::fs::read_to_string(k("ec.pub")).unwrap();
+        let pem = ec_key_pair(keys.path());
         cfg.file(
             &format!("public-keys/{KEY_ID}.json"),
             serde_json::to_string(&json!({"ETag": "E1", "PublicKey": {

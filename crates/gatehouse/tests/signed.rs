@@ -107,25 +107,6 @@ fn missing(what: &str, p: &Path) -> ! {
     )
 }
 
-/// Runs `cmd`, which must succeed; returns its stdout.
-fn run(cmd: &mut Command) -> String {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed ({}): {}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn openssl(args: &[&str]) -> String {
-    run(Command::new("openssl").args(args))
-}
-
 // ---------------------------------------------------------------------------------------------
 // The edge
 // ---------------------------------------------------------------------------------------------
@@ -162,23 +143,13 @@ impl Edge {
             "-out",
             &k("rsa.pub"),
         ]);
-        openssl(&[
-            "ecparam",
-            "-name",
-            "prime256v1",
-            "-genkey",
-            "-noout",
-            "-out",
-            &k("ec.pem"),
-        ]);
-        openssl(&["ec", "-in", &k("ec.pem"), "-pubout", "-out", &k("ec.pub")]);
+        let ec_pub = ec_key_pair(keys.path());
         let rsa_pem = std::fs::read_to_string(k("rsa.pem")).unwrap();
         assert!(
             rsa_pem.starts_with("-----BEGIN RSA PRIVATE KEY-----"),
             "{rsa_pem}"
         );
         let rsa_pub = std::fs::read_to_string(k("rsa.pub")).unwrap();
-        let ec_pub = std::fs::read_to_string(k("ec.pub")).unwrap();
 
         let origin = Origin::start();
         let cfg = ConfigDir::new();
@@ -354,10 +325,12 @@ else:
 sys.stdout.write(out)
 "#;
         let t = tools();
-        run(Command::new(&t.python)
-            .args(["-c", SCRIPT])
-            .arg(self.rsa())
-            .args([key_id, url, &spec.to_string()]))
+        run_ok(
+            Command::new(&t.python)
+                .args(["-c", SCRIPT])
+                .arg(self.rsa())
+                .args([key_id, url, &spec.to_string()]),
+        )
     }
 
     /// `aws cloudfront sign --url … --key-pair-id … --private-key file://… --date-less-than …`
@@ -383,7 +356,7 @@ sys.stdout.write(out)
             .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
             .env("TZ", "UTC");
         // No trailing newline; trim in case a version adds one.
-        run(&mut cmd).trim_end().to_string()
+        run_ok(&mut cmd).trim_end().to_string()
     }
 
     /// `@aws-sdk/cloudfront-signer`: `getSignedUrl` (or `getSignedCookies` when `cookies`),
@@ -406,9 +379,11 @@ process.stdout.write(o.cookies ? JSON.stringify(getSignedCookies(args)) : getSig
         let mut opts = opts;
         opts["cookies"] = json!(cookies);
         let t = tools();
-        run(Command::new("node")
-            .env("NODE_PATH", &t.node_modules)
-            .args(["-e", SCRIPT, &opts.to_string()]))
+        run_ok(
+            Command::new("node")
+                .env("NODE_PATH", &t.node_modules)
+                .args(["-e", SCRIPT, &opts.to_string()]),
+        )
     }
 
     /// `gatehouse sign url URL … args`.
@@ -1364,14 +1339,16 @@ fn the_openssl_recipe_from_the_guide_is_accepted() {
     let policy_file = e.key("policy.json");
     std::fs::write(&policy_file, canned_policy(&target, FUTURE)).unwrap();
     let recipe = |digest: &str, key: &Path| {
-        run(Command::new("sh")
-            .args([
-                "-c",
-                "openssl $0 -sign \"$1\" < \"$2\" | openssl base64 -A | tr -- '+=/' '-_~'",
-                digest,
-            ])
-            .arg(key)
-            .arg(&policy_file))
+        run_ok(
+            Command::new("sh")
+                .args([
+                    "-c",
+                    "openssl $0 -sign \"$1\" < \"$2\" | openssl base64 -A | tr -- '+=/' '-_~'",
+                    digest,
+                ])
+                .arg(key)
+                .arg(&policy_file),
+        )
         .trim()
         .to_string()
     };

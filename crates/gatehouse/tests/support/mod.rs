@@ -439,6 +439,43 @@ pub fn expected_status_page(title: &str) -> String {
     )
 }
 
+/// Runs `cmd`, which must succeed; returns its stdout.
+pub fn run_ok(cmd: &mut Command) -> String {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed ({}): {}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Runs `openssl` with `args`, which must succeed; returns its stdout.
+pub fn openssl(args: &[&str]) -> String {
+    run_ok(Command::new("openssl").args(args))
+}
+
+/// Generates a P-256 key pair with openssl into `dir` (`ec.pem`, SEC1, and `ec.pub`); returns
+/// the public key's PEM.
+pub fn ec_key_pair(dir: &Path) -> String {
+    let k = |f: &str| dir.join(f).to_str().unwrap().to_string();
+    openssl(&[
+        "ecparam",
+        "-name",
+        "prime256v1",
+        "-genkey",
+        "-noout",
+        "-out",
+        &k("ec.pem"),
+    ]);
+    openssl(&["ec", "-in", &k("ec.pem"), "-pubout", "-out", &k("ec.pub")]);
+    std::fs::read_to_string(k("ec.pub")).unwrap()
+}
+
 /// Generates a self-signed certificate for `names` into `dir`, returns (cert, key) paths.
 pub fn self_signed(dir: &Path, stem: &str, names: &[&str]) -> (PathBuf, PathBuf) {
     let c =

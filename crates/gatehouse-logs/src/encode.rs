@@ -1,8 +1,8 @@
 //! The URL-encoding of standard log values (`cloudfront.md` §2.1): bytes 0–32, 127–255 and
 //! `< > " # % { } | \ ^ ~ [ ] ` ' ` are written as `%XX`; everything else as is.
 
-/// Which bytes are escaped, as a table: one load a byte (values under 16 bytes, and processors
-/// other than x86_64; longer values go through [`each_escape`]'s SSE2 path).
+/// Which bytes are escaped, as a table: one load a byte (values under 16 bytes, and targets
+/// without SSE2; longer values go through [`each_escape`]'s SSE2 path).
 static ESCAPE: [bool; 256] = {
     let mut t = [false; 256];
     let mut i = 0;
@@ -100,15 +100,15 @@ pub fn push_field(out: &mut Vec<u8>, raw: &[u8]) {
 /// Calls `f` with the index of every byte of `s` that must be escaped, in order.
 ///
 /// Values of 16 bytes and more (User-Agent, Referer, query, request id) are classified 16
-/// bytes at a time with SSE2, which every x86_64 processor has; shorter ones, and other
-/// processors, use [`ESCAPE`].
+/// bytes at a time with SSE2 where the build enables it (every x86_64 target but the
+/// bare-metal ones); shorter values, and other targets, use [`ESCAPE`].
 #[inline]
 fn each_escape(s: &[u8], mut f: impl FnMut(usize)) {
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
     if s.len() >= 16 {
         let mut start = 0;
         while start + 16 <= s.len() {
-            let mut mask = chunk_escapes(&s[start..start + 16]);
+            let mut mask = sse2::escapes(&s[start..start + 16]);
             while mask != 0 {
                 f(start + mask.trailing_zeros() as usize);
                 mask &= mask - 1;
@@ -118,7 +118,7 @@ fn each_escape(s: &[u8], mut f: impl FnMut(usize)) {
         if start < s.len() {
             // The last 16 bytes, without the ones already seen.
             let last = s.len() - 16;
-            let mut mask = chunk_escapes(&s[last..]) >> (start - last);
+            let mut mask = sse2::escapes(&s[last..]) >> (start - last);
             while mask != 0 {
                 f(start + mask.trailing_zeros() as usize);
                 mask &= mask - 1;
@@ -133,17 +133,8 @@ fn each_escape(s: &[u8], mut f: impl FnMut(usize)) {
     }
 }
 
-/// [`sse2::escapes`] of a 16-byte slice.
-#[cfg(target_arch = "x86_64")]
-#[inline]
-fn chunk_escapes(chunk: &[u8]) -> u32 {
-    let chunk: &[u8; 16] = chunk.try_into().expect("16 bytes");
-    // SAFETY: SSE2 is part of the x86_64 baseline: every processor this code runs on has it.
-    unsafe { sse2::escapes(chunk) }
-}
-
 /// [`ESCAPE`] for 16 bytes at once.
-#[cfg(target_arch = "x86_64")]
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 mod sse2 {
     use std::arch::x86_64::{
         __m128i, _mm_and_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_cmplt_epi8, _mm_loadu_si128,
@@ -151,39 +142,41 @@ mod sse2 {
     };
 
     /// Bit `i` set when byte `i` of `chunk` (16 bytes) must be escaped.
-    ///
-    /// Safe to call on every x86_64 processor: SSE2 is part of the architecture's baseline.
     #[inline]
-    #[target_feature(enable = "sse2")]
-    pub(super) fn escapes(chunk: &[u8; 16]) -> u32 {
-        // SAFETY: `chunk` has 16 readable bytes; the load is unaligned.
-        let v = unsafe { _mm_loadu_si128(chunk.as_ptr().cast::<__m128i>()) };
-        let eq = |b: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8));
-        // With `|` set, a pair of bytes differing in that bit looks like the larger one.
-        let eq_or = |or: u8, b: u8| {
-            _mm_cmpeq_epi8(
-                _mm_or_si128(v, _mm_set1_epi8(or as i8)),
-                _mm_set1_epi8(b as i8),
-            )
-        };
-        // Compared as signed bytes, 128-255 are negative: below 0x21 with 0-32, and not
-        // above 0x7a, so 0x7b-0x7f (`{ | } ~` DEL) is one comparison.
-        let controls = _mm_cmplt_epi8(v, _mm_set1_epi8(0x21));
-        let braces = _mm_cmpgt_epi8(v, _mm_set1_epi8(0x7a));
-        // `[ \ ] ^`: 0x5b-0x5e.
-        let brackets = _mm_and_si128(
-            _mm_cmpgt_epi8(v, _mm_set1_epi8(0x5a)),
-            _mm_cmplt_epi8(v, _mm_set1_epi8(0x5f)),
-        );
-        let punct = _mm_or_si128(
-            _mm_or_si128(eq_or(1, b'#'), eq_or(2, b'\'')), // `" #`, `% '`
-            _mm_or_si128(eq_or(2, b'>'), eq(b'`')),        // `< >`, backquote
-        );
-        let all = _mm_or_si128(
-            _mm_or_si128(controls, braces),
-            _mm_or_si128(brackets, punct),
-        );
-        _mm_movemask_epi8(all) as u32
+    pub(super) fn escapes(chunk: &[u8]) -> u32 {
+        let chunk: &[u8; 16] = chunk.try_into().expect("16 bytes");
+        // SAFETY: this module is only built with SSE2 enabled (its `cfg`), so the intrinsics
+        // exist on every processor the build runs on; the load reads the 16 bytes of `chunk`
+        // (unaligned).
+        unsafe {
+            let v = _mm_loadu_si128(chunk.as_ptr().cast::<__m128i>());
+            let eq = |b: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8));
+            // With `|` set, a pair of bytes differing in that bit looks like the larger one.
+            let eq_or = |or: u8, b: u8| {
+                _mm_cmpeq_epi8(
+                    _mm_or_si128(v, _mm_set1_epi8(or as i8)),
+                    _mm_set1_epi8(b as i8),
+                )
+            };
+            // Compared as signed bytes, 128-255 are negative: below 0x21 with 0-32, and not
+            // above 0x7a, so 0x7b-0x7f (`{ | } ~` DEL) is one comparison.
+            let controls = _mm_cmplt_epi8(v, _mm_set1_epi8(0x21));
+            let braces = _mm_cmpgt_epi8(v, _mm_set1_epi8(0x7a));
+            // `[ \ ] ^`: 0x5b-0x5e.
+            let brackets = _mm_and_si128(
+                _mm_cmpgt_epi8(v, _mm_set1_epi8(0x5a)),
+                _mm_cmplt_epi8(v, _mm_set1_epi8(0x5f)),
+            );
+            let punct = _mm_or_si128(
+                _mm_or_si128(eq_or(1, b'#'), eq_or(2, b'\'')), // `" #`, `% '`
+                _mm_or_si128(eq_or(2, b'>'), eq(b'`')),        // `< >`, backquote
+            );
+            let all = _mm_or_si128(
+                _mm_or_si128(controls, braces),
+                _mm_or_si128(brackets, punct),
+            );
+            _mm_movemask_epi8(all) as u32
+        }
     }
 }
 

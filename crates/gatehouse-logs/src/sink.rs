@@ -89,7 +89,8 @@ pub struct Counters {
     pub errors: AtomicU64,
     /// Rotated files compressed.
     pub compressed: AtomicU64,
-    /// Bytes of rotated plain files waiting for the compressor.
+    /// Bytes of rotated plain files not compressed yet (waiting for the compressor, or being
+    /// compressed).
     pub compress_backlog_bytes: AtomicU64,
 }
 
@@ -348,8 +349,8 @@ impl LogSink {
         }
         // The writer has closed its files: everything to compress is queued.
         self.compressor.stop();
-        while let Some(path) = self.compressor.pop_now() {
-            self.compressor.compress_reporting(&path);
+        while let Some((path, size)) = self.compressor.pop_now() {
+            self.compressor.compress_reporting(&path, size);
         }
         if let Some(t) = lock(&self.compressor_thread).take() {
             let _ = t.join();
@@ -741,13 +742,9 @@ impl Compressor {
         self.bell.notify_all();
     }
 
-    /// The next file, without waiting.
-    fn pop_now(&self) -> Option<PathBuf> {
-        let (p, size) = lock(&self.queue).files.pop_front()?;
-        self.counters
-            .compress_backlog_bytes
-            .fetch_sub(size, Ordering::Relaxed);
-        Some(p)
+    /// The next file and its size, without waiting.
+    fn pop_now(&self) -> Option<(PathBuf, u64)> {
+        lock(&self.queue).files.pop_front()
     }
 
     fn run(&self, priority: CompressPriority) {
@@ -767,14 +764,19 @@ impl Compressor {
                     return;
                 }
             }
-            if let Some(p) = self.pop_now() {
-                self.compress_reporting(&p);
+            if let Some((p, size)) = self.pop_now() {
+                self.compress_reporting(&p, size);
             }
         }
     }
 
-    fn compress_reporting(&self, path: &Path) {
-        match compress(path) {
+    /// Compresses `path` (`size` bytes of the backlog, which it leaves once done).
+    fn compress_reporting(&self, path: &Path, size: u64) {
+        let result = compress(path);
+        self.counters
+            .compress_backlog_bytes
+            .fetch_sub(size, Ordering::Relaxed);
+        match result {
             Ok(_) => {
                 self.counters.compressed.fetch_add(1, Ordering::Relaxed);
             }

@@ -499,6 +499,18 @@ mod tests {
         use super::super::*;
         use crate::record::LogRecord;
 
+        /// The first `date_time`, with `format!` (the production one goes through `Stamp`,
+        /// which this checks, years outside 0000-9999 included).
+        fn date_time(t: SystemTime) -> (String, String) {
+            let secs = epoch_secs(t);
+            let (y, m, d) = civil(secs / 86400);
+            let s = secs % 86400;
+            (
+                format!("{y:04}-{m:02}-{d:02}"),
+                format!("{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60),
+            )
+        }
+
         fn secs3(d: Duration) -> String {
             format!("{}.{:03}", d.as_secs(), d.subsec_millis())
         }

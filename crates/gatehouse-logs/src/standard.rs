@@ -283,7 +283,7 @@ pub fn write_both(r: &impl AsRecord, standard: &mut Vec<u8>, json: &mut Vec<u8>)
     let mut spans = Spans::default();
     let line = standard.len();
     line_with_spans(&r, &stamp, standard, &mut spans);
-    json_from(&r, standard, line, &spans, json);
+    json_from(&r, &standard[line..], &spans, json);
 }
 
 /// A member of the JSON line.
@@ -356,28 +356,6 @@ fn put_before(out: &mut Vec<u8>, b: &Before) {
     }
 }
 
-/// Appends `buf[a..b]` to `out`. A value of at most 16 bytes with 16 bytes of `buf`'s
-/// allocation from `a` (the usual case: batch buffers have room to spare) is copied with one
-/// 16-byte move; the bytes copied past `b` are not kept.
-#[inline(always)]
-fn put_from(out: &mut Vec<u8>, buf: &Vec<u8>, a: usize, b: usize) {
-    assert!(a <= b && b <= buf.len());
-    let n = b - a;
-    if n <= 16 && buf.capacity() - a >= 16 {
-        out.reserve(16);
-        // SAFETY: `a + 16` is within `buf`'s allocation and `reserve(16)` leaves 16 writable
-        // bytes after `out.len()`. The copy is untyped, so the bytes past `buf.len()` may be
-        // uninitialised; only the `n` bytes of `buf[a..b]` (initialised) are kept.
-        unsafe {
-            let len = out.len();
-            std::ptr::copy_nonoverlapping(buf.as_ptr().add(a), out.as_mut_ptr().add(len), 16);
-            out.set_len(len + n);
-        }
-    } else {
-        put(out, &buf[a..b]);
-    }
-}
-
 /// Appends `s` as the inside of a JSON string (no quotes), escaped as serde_json does.
 #[inline]
 fn json_inner(out: &mut Vec<u8>, s: &[u8]) {
@@ -428,14 +406,14 @@ pub fn write_json(r: &impl AsRecord, out: &mut Vec<u8>) {
         line.clear();
         let mut spans = Spans::default();
         line_with_spans(&r, &stamp, line, &mut spans);
-        json_from(&r, line, 0, &spans, out);
+        json_from(&r, line, &spans, out);
     });
 }
 
-/// The JSON line of `r`, its standard values taken from the line at offset `line` of `buf`,
-/// at `spans`. Encoded values are printable ASCII without `"` or `\` (both are escaped by the
-/// standard encoding), so they go between quotes as they are.
-fn json_from(r: &RecordRef<'_>, buf: &Vec<u8>, line: usize, spans: &Spans, out: &mut Vec<u8>) {
+/// The JSON line of `r`, its standard values taken from `line` at `spans`. Encoded values
+/// are printable ASCII without `"` or `\` (both are escaped by the standard encoding), so
+/// they go between quotes as they are.
+fn json_from(r: &RecordRef<'_>, line: &[u8], spans: &Spans, out: &mut Vec<u8>) {
     let ms = r
         .end
         .duration_since(UNIX_EPOCH)
@@ -447,12 +425,12 @@ fn json_from(r: &RecordRef<'_>, buf: &Vec<u8>, line: usize, spans: &Spans, out: 
         match *key {
             JsonKey::Field(i) => {
                 let (a, b) = spans.at[i];
-                let (a, b) = (line + a as usize, line + b as usize);
+                let v = &line[a as usize..b as usize];
                 // Encoded values need no check; values written as given may need escaping.
                 if spans.as_given & (1 << i) == 0 {
-                    put_from(out, buf, a, b);
+                    put(out, v);
                 } else {
-                    json_inner(out, &buf[a..b]);
+                    json_inner(out, v);
                 }
             }
             JsonKey::Timestamp => push_u64(out, ms / 1000),

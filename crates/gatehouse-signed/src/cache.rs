@@ -30,6 +30,11 @@ struct Accepted {
     key_id: std::sync::Arc<str>,
 }
 
+/// Where a request's exact parts are in the cache of accepted requests
+/// ([`VerifyCache::request_slot`]).
+#[derive(Debug, Clone, Copy)]
+pub struct RequestSlot(u64);
+
 /// The verification cache.
 pub struct VerifyCache {
     shards: Vec<Mutex<HashMap<u64, Entry>>>,
@@ -110,6 +115,12 @@ impl VerifyCache {
         );
     }
 
+    /// The slot of a request's exact parts, for [`VerifyCache::accepted`] and
+    /// [`VerifyCache::accept`] (computed once a request).
+    pub fn request_slot(parts: &[&[u8]]) -> RequestSlot {
+        RequestSlot(Self::parts_slot(parts))
+    }
+
     fn parts_slot(parts: &[&[u8]]) -> u64 {
         let mut h = DefaultHasher::new();
         for p in parts {
@@ -124,9 +135,9 @@ impl VerifyCache {
     /// conditions remain to check.
     pub fn accepted(
         &self,
+        RequestSlot(slot): RequestSlot,
         parts: &[&[u8]],
     ) -> Option<(crate::policy::Conditions, std::sync::Arc<str>)> {
-        let slot = Self::parts_slot(parts);
         let map = self.accepted[slot as usize % SHARDS]
             .lock()
             .unwrap_or_else(|p| p.into_inner());
@@ -140,12 +151,18 @@ impl VerifyCache {
         Some((e.conditions, e.key_id.clone()))
     }
 
-    /// Remembers a request that passed every check.
-    pub fn accept(&self, parts: &[&[u8]], policy: &crate::policy::Policy, key_id: &str) {
+    /// Remembers a request that passed every check: its policy's time and IP `conditions`
+    /// and the key that verified it.
+    pub fn accept(
+        &self,
+        RequestSlot(slot): RequestSlot,
+        parts: &[&[u8]],
+        conditions: crate::policy::Conditions,
+        key_id: std::sync::Arc<str>,
+    ) {
         if parts.iter().any(|p| p.contains(&0)) {
             return;
         }
-        let slot = Self::parts_slot(parts);
         let mut map = self.accepted[slot as usize % SHARDS]
             .lock()
             .unwrap_or_else(|p| p.into_inner());
@@ -156,23 +173,10 @@ impl VerifyCache {
             slot,
             Accepted {
                 parts: parts.join(&0u8).into_boxed_slice(),
-                conditions: policy.conditions(),
-                key_id: key_id.into(),
+                conditions,
+                key_id,
             },
         );
-    }
-
-    /// Number of cached entries.
-    pub fn len(&self) -> usize {
-        self.shards
-            .iter()
-            .map(|s| s.lock().unwrap_or_else(|p| p.into_inner()).len())
-            .sum()
-    }
-
-    /// Whether the cache is empty.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 

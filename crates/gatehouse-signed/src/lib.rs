@@ -22,5 +22,5 @@ pub mod verify;
 pub use cache::VerifyCache;
 pub use keys::{HashAlgorithm, PrivateKey, PublicKey};
 pub use verify::{
-    strip_signing_params, verify, Failure, FailureKind, Request, TrustedKeys, Verified,
+    strip_signing_params, verify, Cached, Failure, FailureKind, Request, TrustedKeys, Verified,
 };

@@ -122,8 +122,21 @@ pub struct Verified {
     pub source: Source,
     /// The key used.
     pub key_pair_id: Arc<str>,
-    /// Whether the signature check came from the cache.
-    pub cached: bool,
+    /// Which cache, if any, answered.
+    pub cached: Cached,
+}
+
+/// Which cache answered a successful check ([`Verified::cached`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cached {
+    /// Neither: the signature was verified.
+    No,
+    /// The signature cache: this exact signed material verified before; the policy was
+    /// decoded and matched again.
+    Signature,
+    /// The cache of accepted requests: the same URL and signing values passed before; only
+    /// the policy's time and IP conditions were checked again.
+    Request,
 }
 
 /// The signing parameters CloudFront removes from the query.
@@ -273,15 +286,16 @@ pub fn verify(
         cookie[3],
         cookie[4],
     ];
+    let slot = VerifyCache::request_slot(&parts);
     if let Some((conditions, key_pair_id)) = cache
-        .accepted(&parts)
+        .accepted(slot, &parts)
         .filter(|(_, id)| trusted.keys.contains_key(&**id))
     {
         time_and_ip(&conditions, req)?;
         return Ok(Verified {
             source,
             key_pair_id,
-            cached: true,
+            cached: Cached::Request,
         });
     }
     let where_ = match source {
@@ -383,8 +397,12 @@ pub fn verify(
             ));
         };
 
-    let cached = cache.check(key_id, hash, &signature, &message, req.now);
-    if !cached {
+    let cached = if cache.check(key_id, hash, &signature, &message, req.now) {
+        Cached::Signature
+    } else {
+        Cached::No
+    };
+    if cached == Cached::No {
         if !key.verify(hash, &message, &signature) {
             let what = match &canned_resource {
                 Some(r) => format!(
@@ -422,10 +440,11 @@ pub fn verify(
             ));
         }
     }
-    cache.accept(&parts, &policy, key_id);
+    let key_pair_id: Arc<str> = key_id.into();
+    cache.accept(slot, &parts, policy.conditions(), key_pair_id.clone());
     Ok(Verified {
         source,
-        key_pair_id: key_id.into(),
+        key_pair_id,
         cached,
     })
 }

@@ -38,11 +38,12 @@ fn every_key_type_and_hash_round_trips() {
             let url = sign_url(&base, &key).unwrap();
             let v = verify(&request(&url, 1_800_000_000), &keys, &cache);
             assert!(v.is_ok(), "{kind} {hash:?} canned: {v:?}");
-            // Second time comes from the cache.
-            assert!(
+            // Second time comes from the cache of accepted requests.
+            assert_eq!(
                 verify(&request(&url, 1_800_000_000), &keys, &cache)
                     .unwrap()
-                    .cached
+                    .cached,
+                Cached::Request
             );
             // Expired.
             let e = verify(&request(&url, 2_000_000_000), &keys, &cache).unwrap_err();
@@ -179,9 +180,13 @@ fn a_remembered_acceptance_needs_a_key_still_trusted() {
     let now = 1_800_000_000;
     let url = sign_url(&h_x(), &key).unwrap();
     let first = verify(&request(&url, now), &trusted("KGOOD", &public), &cache).unwrap();
-    assert!(!first.cached);
+    assert_eq!(first.cached, Cached::No);
     let again = verify(&request(&url, now), &trusted("KGOOD", &public), &cache).unwrap();
-    assert!(again.cached, "the second check comes from the cache");
+    assert_eq!(
+        again.cached,
+        Cached::Request,
+        "the second check comes from the cache"
+    );
     // The same public key under another id: what counts is the id the caller trusts.
     assert_eq!(
         verify(&request(&url, now), &trusted("KOTHER", &public), &cache)
@@ -205,10 +210,11 @@ fn signed_cookies_are_remembered_whatever_other_cookies_come_along() {
         r.cookies = Some(cookies);
         verify(&r, &keys, &cache)
     };
-    assert!(!check(&with("GA1.1")).unwrap().cached);
-    assert!(
+    assert_eq!(check(&with("GA1.1")).unwrap().cached, Cached::No);
+    assert_eq!(
         check(&with("GA1.2")).unwrap().cached,
-        "another analytics cookie, the same signature: from the cache"
+        Cached::Request,
+        "another analytics cookie, the same signing cookies: accepted from the cache"
     );
     // A changed signing cookie is checked again, and fails.
     let tampered = with("GA1.3").replace("CloudFront-Signature=", "CloudFront-Signature=A");

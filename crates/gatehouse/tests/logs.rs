@@ -943,13 +943,16 @@ fn c_country_is_each_requests_viewer_by_proxy_protocol_or_trusted_x_forwarded_fo
         "[listen]\nhttp = [\"127.0.0.1:0\"]\nproxy_protocol = true\n\n\
          [logs]\ndirectory = \"logs\"\nflush_ms = 100\n",
     );
-    // GET `path` on kept-alive `s` with `extra` header lines: status and request id.
-    let send = |s: &mut std::net::TcpStream, path: &str, extra: &str| -> (u16, String) {
-        s.write_all(format!("GET {path} HTTP/1.1\r\nHost: {HOST}\r\n{extra}\r\n").as_bytes())
+    // GET `path` from `host` on kept-alive `s` with `extra` header lines: status and request
+    // id.
+    let send_to = |s: &mut std::net::TcpStream, host: &str, path: &str, extra: &str| {
+        s.write_all(format!("GET {path} HTTP/1.1\r\nHost: {host}\r\n{extra}\r\n").as_bytes())
             .unwrap();
         let (head, _) = read_response(s);
-        (head[9..12].parse().unwrap(), raw_cf_id(head.as_bytes()))
+        let status: u16 = head[9..12].parse().unwrap();
+        (status, raw_cf_id(head.as_bytes()))
     };
+    let send = |s: &mut std::net::TcpStream, path: &str, extra: &str| send_to(s, HOST, path, extra);
     let connect = |proxy_source: &str| {
         let mut s = std::net::TcpStream::connect(edge.addr()).unwrap();
         s.write_all(format!("PROXY TCP4 {proxy_source} 127.0.0.1 5555 80\r\n").as_bytes())
@@ -967,6 +970,15 @@ fn c_country_is_each_requests_viewer_by_proxy_protocol_or_trusted_x_forwarded_fo
             assert_eq!(st, status, "{source}");
             want.push((id, country));
         }
+    }
+    // Answers the geo check never looked at, so `c-country` comes from the log's own lookup:
+    // a distribution without a geo restriction, and a redirect (the protocol check comes
+    // before the geo check).
+    let mut s = connect("81.2.69.160");
+    for (host, path, status) in [(COOKIE_HOST, "/obj", 200), (HOST, "/redirect/x", 301)] {
+        let (st, id) = send_to(&mut s, host, path, "");
+        assert_eq!(st, status, "{host}{path}");
+        want.push((id, "GB"));
     }
     // A trusted proxy forwarding different viewers on one connection: each request's own.
     let mut s = connect("127.0.0.1");

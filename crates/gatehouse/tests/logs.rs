@@ -938,6 +938,50 @@ fn a_viewer_that_leaves_before_the_response_is_logged_000() {
 }
 
 #[test]
+fn a_viewer_that_leaves_mid_body_is_logged_client_comm_error() {
+    let mut edge = Edge::start("[logs]\ndirectory = \"logs\"\nflush_ms = 100\n");
+    let mut s = std::net::TcpStream::connect(edge.addr()).unwrap();
+    s.write_all(format!("GET /stall-body?who=midbody HTTP/1.1\r\nHost: {HOST}\r\n\r\n").as_bytes())
+        .unwrap();
+    // The origin sends its head and 10 of the 100 bytes it announced, then stalls: the
+    // viewer takes what came and leaves.
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !got.ends_with(b"0123456789") {
+        let n = s.read(&mut buf).unwrap();
+        assert!(
+            n > 0,
+            "the edge closed first: {}",
+            String::from_utf8_lossy(&got)
+        );
+        got.extend_from_slice(&buf[..n]);
+    }
+    drop(s);
+    std::thread::sleep(Duration::from_millis(500));
+    let logs = edge.stop_and_read();
+    let lines: Vec<&StdLine> = logs
+        .standard
+        .iter()
+        .filter(|l| l.get("cs-uri-query") == "who=midbody")
+        .collect();
+    assert_eq!(lines.len(), 1, "{:#?}", logs.standard);
+    let l = lines[0];
+    assert_eq!(l.get("sc-status"), "200", "{l:?}");
+    assert_eq!(l.get("x-edge-result-type"), "Error", "{l:?}");
+    assert_eq!(
+        l.get("x-edge-detailed-result-type"),
+        "ClientCommError",
+        "{l:?}"
+    );
+    // What the viewer received: the head and the 10 bytes.
+    assert_eq!(l.get("sc-bytes"), got.len().to_string(), "{l:?}");
+    let j = logs.json_for(l.get("x-edge-request-id"));
+    assert_eq!(j.len(), 1);
+    assert_eq!(j[0]["x-edge-detailed-result-type"], "ClientCommError");
+}
+
+#[test]
 fn c_country_is_each_requests_viewer_by_proxy_protocol_or_trusted_x_forwarded_for() {
     let mut edge = Edge::start(
         "[listen]\nhttp = [\"127.0.0.1:0\"]\nproxy_protocol = true\n\n\

@@ -450,18 +450,53 @@ impl Body for LoggedBody {
     }
 }
 
-/// Sends a `000` record if the request future is dropped before the response started.
+/// A request's end, counted and logged exactly once: [`AbandonGuard::answer`] with the
+/// response, or, when the request future is dropped before the response started, a `000`
+/// (counted, and logged as abandoned).
 pub struct AbandonGuard<'a> {
-    /// The pending record; taken when the response is ready.
-    pub pending: Option<Pending>,
-    /// The state the request runs on.
-    pub state: &'a EdgeState,
-    /// The viewer connection.
-    pub conn: &'a Connection,
-    /// What is known so far.
+    /// The pending record.
+    pending: Option<Pending>,
+    state: &'a EdgeState,
+    conn: &'a Connection,
+    /// What is known so far (filled by the phases).
     pub outcome: Outcome,
-    /// Set once the response is ready; a guard dropped before that was abandoned.
-    pub answered: bool,
+    /// Set by `answer`; a guard dropped without it was abandoned.
+    answered: bool,
+}
+
+impl<'a> AbandonGuard<'a> {
+    /// Guards a request whose record (if logs are on) is `pending`.
+    pub fn new(pending: Option<Pending>, state: &'a EdgeState, conn: &'a Connection) -> Self {
+        AbandonGuard {
+            pending,
+            state,
+            conn,
+            outcome: Outcome::default(),
+            answered: false,
+        }
+    }
+
+    /// Counts `status` for the request's distribution, if it was routed.
+    fn count(&self, status: u16) {
+        if let Some(d) = self
+            .outcome
+            .dist
+            .and_then(|i| self.state.distributions.get(i))
+        {
+            d.metrics.request(status, self.outcome.cause);
+        }
+    }
+
+    /// The request was answered with `resp`: counted, and its record completed (written when
+    /// the body ends).
+    pub fn answer(mut self, resp: Response<EdgeBody>) -> Response<EdgeBody> {
+        self.answered = true;
+        self.count(resp.status().as_u16());
+        match self.pending.take() {
+            Some(p) => p.finish(self.state, self.conn, &self.outcome, resp),
+            None => resp,
+        }
+    }
 }
 
 impl Drop for AbandonGuard<'_> {
@@ -469,13 +504,7 @@ impl Drop for AbandonGuard<'_> {
         if self.answered {
             return;
         }
-        if let Some(d) = self
-            .outcome
-            .dist
-            .and_then(|i| self.state.distributions.get(i))
-        {
-            d.metrics.request(0, self.outcome.cause);
-        }
+        self.count(0);
         if let Some(p) = self.pending.take() {
             p.abandoned(self.state, self.conn, &self.outcome);
         }

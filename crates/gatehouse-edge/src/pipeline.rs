@@ -41,21 +41,16 @@ pub async fn service(
     let request_id = headers::new_request_id();
     let http1 = req.version() < Version::HTTP_2;
     let head = head_len(&req);
-    let mut guard = AbandonGuard {
-        pending: edge.logs().map(|sink| {
-            Pending::capture(
-                sink.clone(),
-                &conn,
-                &req,
-                head,
-                request_id.to_str().unwrap_or("-"),
-            )
-        }),
-        state: &state,
-        conn: &conn,
-        outcome: Outcome::default(),
-        answered: false,
-    };
+    let pending = edge.logs().map(|sink| {
+        Pending::capture(
+            sink.clone(),
+            &conn,
+            &req,
+            head,
+            request_id.to_str().unwrap_or("-"),
+        )
+    });
+    let mut guard = AbandonGuard::new(pending, &state, &conn);
     let result = AssertUnwindSafe(handle(
         &state,
         &conn,
@@ -81,16 +76,7 @@ pub async fn service(
             resp
         }
     };
-    // Answered: from here on, dropping the guard is not an abandoned request.
-    guard.answered = true;
-    if let Some(d) = guard.outcome.dist.and_then(|i| state.distributions.get(i)) {
-        d.metrics
-            .request(resp.status().as_u16(), guard.outcome.cause);
-    }
-    Ok(match guard.pending.take() {
-        Some(p) => p.finish(&state, &conn, &guard.outcome, resp),
-        None => resp,
-    })
+    Ok(guard.answer(resp))
 }
 
 fn rcx<'a>(state: &'a EdgeState, request_id: &'a HeaderValue, http1: bool) -> ResponseContext<'a> {

@@ -70,3 +70,47 @@ fn metrics_count_requests_causes_latency_and_log_lines() {
     let viewer = curl(&[host[0], host[1], &gh.http_url("/metrics")]);
     assert!(!viewer.text().contains("gatehouse_requests_total"));
 }
+
+#[test]
+fn a_request_the_viewer_abandons_is_counted_once_as_000() {
+    let origin = Origin::start();
+    let cfg = ConfigDir::new();
+    cfg.toml("[listen]\nhttp = [\"127.0.0.1:0\"]\n\n[admin]\nlisten = \"127.0.0.1:0\"\n")
+        .distribution(
+            "E1ABANDON",
+            distribution(
+                &["www.example.com"],
+                vec![custom_origin("o", "127.0.0.1", origin.port)],
+                behavior(None, "o", "allow-all", GET_HEAD),
+                vec![],
+            ),
+        );
+    let gh = Gatehouse::start(cfg.path());
+    let admin = gh.admin.expect("the admin listener is reported");
+    let mut s = std::net::TcpStream::connect(gh.http.unwrap()).unwrap();
+    std::io::Write::write_all(
+        &mut s,
+        b"GET /slow?ms=1500 HTTP/1.1\r\nHost: www.example.com\r\n\r\n",
+    )
+    .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    drop(s);
+    let metrics_url = format!("http://{admin}/metrics");
+    let line =
+        "gatehouse_requests_total{distribution=\"E1ABANDON\",status=\"000\",cause=\"none\"} 1";
+    assert!(
+        poll_until(std::time::Duration::from_secs(5), || curl(&[&metrics_url])
+            .text()
+            .contains(line)),
+        "missing {line:?} in:\n{}",
+        curl(&[&metrics_url]).text()
+    );
+    // Long enough for the origin to have answered, had anyone waited: still the one count.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let text = curl(&[&metrics_url]).text();
+    let counted: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("gatehouse_requests_total{distribution=\"E1ABANDON\""))
+        .collect();
+    assert_eq!(counted, vec![line], "{text}");
+}

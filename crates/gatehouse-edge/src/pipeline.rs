@@ -209,10 +209,9 @@ pub async fn handle(
         signed_cache: &state.signed_cache,
     });
     if let Some(d) = denial {
-        tracing::debug!(cause = d.cause.id(), detail = %d.detail, "denied");
-        let resp = response::generated(&d, &cx);
-        outcome.deny(d.cause, d.detail);
-        return custom_error(state, dist, conn, &req, request_id, resp, d.cause).await;
+        let cause = d.cause;
+        let resp = deny(d, outcome);
+        return custom_error(state, dist, conn, &req, request_id, resp, cause).await;
     }
 
     // Phase: origin.

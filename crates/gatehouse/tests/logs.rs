@@ -881,15 +881,16 @@ fn full_files_are_rotated_and_gzipped_while_the_edge_serves() {
     let ids: Vec<String> = (0..20)
         .map(|i| cf_id(&edge.get(&format!("/obj{i}"), &[])))
         .collect();
-    let gz = |json: bool| {
+    let gz = |format: LogFormat| {
         Logs::read(&edge.log_dir())
             .files
             .iter()
-            .filter(|f| f.ends_with(".gz") && f.ends_with(".json.gz") == json)
+            .filter(|f| f.ends_with(".gz") && file_format(f) == Some(format))
             .count()
     };
     assert!(
-        poll_until(Duration::from_secs(10), || gz(false) >= 2 && gz(true) >= 2),
+        poll_until(Duration::from_secs(10), || gz(LogFormat::Standard) >= 2
+            && gz(LogFormat::Json) >= 2),
         "no rotated .gz files while serving: {:?}",
         Logs::read(&edge.log_dir()).files
     );

@@ -288,42 +288,42 @@ pub fn origin_headers(
     out
 }
 
-fn join(existing: Vec<&[u8]>, sep: &[u8], last: &[u8]) -> HeaderValue {
-    let mut buf = Vec::with_capacity(64);
+/// The viewer's `existing` values, then `last`, joined with `sep`; `last` itself (a
+/// refcount, no copy) when the viewer sent none.
+fn join<'a>(
+    existing: impl Iterator<Item = &'a [u8]>,
+    sep: &[u8],
+    last: &HeaderValue,
+) -> HeaderValue {
+    let mut buf = Vec::new();
     for e in existing {
         buf.extend_from_slice(e);
         buf.extend_from_slice(sep);
     }
-    buf.extend_from_slice(last);
-    HeaderValue::from_bytes(&buf).unwrap_or_else(|_| HeaderValue::from_bytes(last).expect("valid"))
+    if buf.is_empty() {
+        return last.clone();
+    }
+    buf.extend_from_slice(last.as_bytes());
+    HeaderValue::from_maybe_shared(bytes::Bytes::from(buf)).unwrap_or_else(|_| last.clone())
 }
 
-/// `X-Forwarded-For`: the viewer's non-empty values, then the connection's IP (without a
-/// copy when the viewer sent none).
+/// `X-Forwarded-For`: the viewer's non-empty values, then the connection's IP.
 fn xff(viewer: &HeaderMap, ip: &HeaderValue) -> HeaderValue {
-    let existing: Vec<&[u8]> = viewer
+    let existing = viewer
         .get_all("x-forwarded-for")
         .iter()
         .map(|v| v.as_bytes())
-        .filter(|v| !v.is_empty())
-        .collect();
-    if existing.is_empty() {
-        return ip.clone();
-    }
-    join(existing, b",", ip.as_bytes())
+        .filter(|v| !v.is_empty());
+    join(existing, b",", ip)
 }
 
-/// `Via`: the viewer's values, then ours (without a copy when the viewer sent none).
+/// `Via`: the viewer's values, then ours.
 fn via(viewer: &HeaderMap, ours: &HeaderValue) -> HeaderValue {
-    let existing: Vec<&[u8]> = viewer
-        .get_all(header::VIA)
-        .iter()
-        .map(|v| v.as_bytes())
-        .collect();
-    if existing.is_empty() {
-        return ours.clone();
-    }
-    join(existing, b", ", ours.as_bytes())
+    join(
+        viewer.get_all(header::VIA).iter().map(|v| v.as_bytes()),
+        b", ",
+        ours,
+    )
 }
 
 fn filter_cookies(value: &HeaderValue, names: &[String]) -> Option<HeaderValue> {

@@ -129,6 +129,8 @@ struct Mailbox {
     full: bool,
     flushes: Vec<SyncSender<()>>,
     stop: Option<SyncSender<()>>,
+    /// The writer has stopped: nothing will answer a flush.
+    stopped: bool,
 }
 
 /// What requests and the writer share.
@@ -326,10 +328,17 @@ impl LogSink {
         }
     }
 
-    /// Waits until every line logged before this call is in its file.
+    /// Waits until every line logged before this call is in its file (at once after
+    /// [`LogSink::shutdown`], which wrote them all).
     pub fn flush(&self) {
         let (tx, rx) = mpsc::sync_channel(1);
-        lock(&self.shared.mailbox).flushes.push(tx);
+        {
+            let mut m = lock(&self.shared.mailbox);
+            if m.stopped {
+                return;
+            }
+            m.flushes.push(tx);
+        }
         self.shared.bell.notify_one();
         let _ = rx.recv();
     }
@@ -346,6 +355,13 @@ impl LogSink {
             self.shared.bell.notify_one();
             let _ = rx.recv();
             let _ = t.join();
+        }
+        // Flushes that came after the writer's last look at the mailbox are answered by
+        // dropping them: everything was written.
+        {
+            let mut m = lock(&self.shared.mailbox);
+            m.stopped = true;
+            m.flushes.clear();
         }
         // The writer has closed its files: everything to compress is queued.
         self.compressor.stop();

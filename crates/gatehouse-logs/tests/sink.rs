@@ -308,6 +308,25 @@ fn a_removed_open_file_is_replaced_not_written_into_the_void() {
 }
 
 #[test]
+fn flush_after_shutdown_returns() {
+    let dir = tempfile::tempdir().unwrap();
+    let sink = Arc::new(LogSink::start(config(dir.path(), 1 << 30)).unwrap());
+    sink.log(&record(&dist("E5SINK", ""), 0));
+    sink.shutdown();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let s = sink.clone();
+    std::thread::spawn(move || {
+        s.flush();
+        let _ = tx.send(());
+    });
+    assert!(
+        rx.recv_timeout(Duration::from_secs(10)).is_ok(),
+        "flush after shutdown hangs"
+    );
+    assert_eq!(ids(dir.path(), false).len(), 1);
+}
+
+#[test]
 fn lines_past_the_capacity_are_dropped_and_counted_then_room_comes_back() {
     let dir = tempfile::tempdir().unwrap();
     let d = dist("E4SINK", "");

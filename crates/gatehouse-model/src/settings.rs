@@ -69,7 +69,8 @@ pub struct Logs {
     /// Longest time a line waits before it is flushed to disk, in milliseconds.
     #[serde(default = "default_flush_ms")]
     pub flush_ms: u64,
-    /// Records that may wait for the writer; beyond this they are dropped and counted.
+    /// Records that may wait for the writer, split evenly between the per-CPU batches (a
+    /// batch past its share drops its lines and counts them).
     #[serde(default = "default_queue")]
     pub queue: usize,
 }

@@ -115,11 +115,6 @@ impl Entry {
         &self.text[s.0 as usize..s.1 as usize]
     }
 
-    /// Captured from `&str`s, so valid UTF-8.
-    fn str(&self, s: Span) -> &str {
-        std::str::from_utf8(self.bytes(s)).unwrap_or("-")
-    }
-
     /// The record, once `dist` is set.
     fn view<'a>(&'a self, dist: &'a Arc<DistLog>) -> RecordRef<'a> {
         RecordRef {
@@ -153,7 +148,7 @@ impl Entry {
             content_len: self.content_len,
             range: self.range,
             cause: self.cause,
-            cause_detail: self.cause_detail.map(|s| self.str(s)),
+            cause_detail: self.cause_detail.map(|s| self.bytes(s)),
             country: self.country,
             path_pattern: self.path_pattern.as_deref().unwrap_or("-"),
         }

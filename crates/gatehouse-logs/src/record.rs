@@ -161,7 +161,7 @@ pub struct RecordRef<'a> {
     /// Catalogue cause id.
     pub cause: Option<&'static str>,
     /// What the failed check compared.
-    pub cause_detail: Option<&'a str>,
+    pub cause_detail: Option<&'a [u8]>,
     /// Viewer country.
     pub country: Option<[u8; 2]>,
     /// The matched behaviour's path pattern.
@@ -213,7 +213,7 @@ impl AsRecord for LogRecord {
             content_len: self.content_len,
             range: self.range,
             cause: self.cause,
-            cause_detail: self.cause_detail.as_deref(),
+            cause_detail: self.cause_detail.as_deref().map(str::as_bytes),
             country: self.country,
             path_pattern: &self.path_pattern,
         }

@@ -442,7 +442,7 @@ fn json_from(r: &RecordRef<'_>, line: &[u8], spans: &Spans, out: &mut Vec<u8>) {
             },
             JsonKey::PathPattern => json_inner(out, r.path_pattern.as_bytes()),
             JsonKey::Cause => json_inner(out, r.cause.unwrap_or("-").as_bytes()),
-            JsonKey::CauseDetail => json_inner(out, r.cause_detail.unwrap_or("-").as_bytes()),
+            JsonKey::CauseDetail => json_inner(out, r.cause_detail.unwrap_or(b"-")),
         }
     }
     put(out, b"\"}\n");

@@ -52,18 +52,13 @@ cd "$ROOT"
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 source "$ROOT/bench/lib.sh"
 
-DURATION="${DURATION:-10}"
-ROUNDS="${ROUNDS:-3}"
-WARMUP="${WARMUP:-2}"
-CONNECTIONS="${CONNECTIONS:-32}"
-OBJ_BYTES="${OBJ_BYTES:-1024}"
-LOOKUP_BENCH="${LOOKUP_BENCH:-1}"
-QUIET_WAIT="${QUIET_WAIT:-120}"
-RETRIES="${RETRIES:-2}"
+load_knobs
+knob LOOKUP_BENCH 1
+quiet_knobs
 DEFAULT_DB="data/geoip/geo-whois-asn-country.mmdb"
-GEOIP_DATABASE="${GEOIP_DATABASE:-$DEFAULT_DB}"
-VIEWER_IP="${VIEWER_IP:-81.2.69.160}"
-BLOCKED_IP="${BLOCKED_IP:-175.45.176.1}"
+knob GEOIP_DATABASE "$DEFAULT_DB"
+knob VIEWER_IP 81.2.69.160
+knob BLOCKED_IP 175.45.176.1
 export RUST_LOG="${RUST_LOG:-warn}"
 
 ORIGIN_PORT=18081
@@ -84,8 +79,6 @@ BENCH_MD="$ROOT/BENCHMARKS.md"
 MARK_START='<!-- geo-bench:start -->'
 MARK_END='<!-- geo-bench:end -->'
 
-require_uints WARMUP QUIET_WAIT RETRIES
-require_positive DURATION ROUNDS CONNECTIONS OBJ_BYTES
 require_flags LOOKUP_BENCH
 
 install_packages mmdblookup:mmdb-bin jq:jq
@@ -263,8 +256,6 @@ echo "    $SANITY"
 # (cpu_snapshot, foreign_pct, over_threshold and wait_quiet are in lib.sh.)
 init_cpu_accounting
 
-# proc_ticks pid: user+system CPU time of the process (all its threads), in clock ticks.
-
 # --- Load ------------------------------------------------------------------------------
 # run_wrk config seconds outfile
 run_wrk() {
@@ -301,14 +292,11 @@ median_runs
 RATIO="$(ratio "${MED_RPS[B]}" "${MED_RPS[A]}")"
 # Paired: B over A within each round (run back to back), then the median over rounds.
 # Slow drift and a single disturbed run move one pair only.
-ROUND_RATIOS=()
+read -ra ROUND_RATIOS <<<"$(round_ratios B A)"
 ROUND_CPU_NS=()
-read -ra rps_a <<<"${RPS[A]}"
-read -ra rps_b <<<"${RPS[B]}"
 read -ra cpu_a <<<"${CPU_US[A]}"
 read -ra cpu_b <<<"${CPU_US[B]}"
 for ((i = 0; i < ROUNDS; i++)); do
-    ROUND_RATIOS+=("$(ratio "${rps_b[i]}" "${rps_a[i]}")")
     ROUND_CPU_NS+=("$(awk -v a="${cpu_a[i]}" -v b="${cpu_b[i]}" 'BEGIN { printf "%.0f\n", (b - a) * 1000 }')")
 done
 PAIRED_RATIO="$(median "${ROUND_RATIOS[@]}")"
@@ -317,20 +305,10 @@ PAIRED_CPU_NS="$(median "${ROUND_CPU_NS[@]}" | awk '{ printf "%.0f\n", $1 }')"
 # more_less NUMBER UNIT: "12 UNIT more" or "12 UNIT less".
 more_less() { awk -v v="$1" -v u="$2" 'BEGIN { if (v < 0) printf "%s %s less\n", -v, u; else printf "%s %s more\n", v, u }'; }
 # Time per request implied by the median throughputs (1/throughput), B minus A.
-EXTRA_US="$(awk -v a="${MED_RPS[A]}" -v b="${MED_RPS[B]}" 'BEGIN { printf "%.2f\n", (1e6 / b - 1e6 / a) }')"
+EXTRA_US="$(extra_us B A)"
 
 
-CMD="DURATION=$DURATION ROUNDS=$ROUNDS"
-[[ "$WARMUP" == 2 ]] || CMD+=" WARMUP=$WARMUP"
-[[ "$CONNECTIONS" == 32 ]] || CMD+=" CONNECTIONS=$CONNECTIONS"
-[[ "$OBJ_BYTES" == 1024 ]] || CMD+=" OBJ_BYTES=$OBJ_BYTES"
-[[ "$LOOKUP_BENCH" == 1 ]] || CMD+=" LOOKUP_BENCH=0"
-[[ "$QUIET_WAIT" == 120 ]] || CMD+=" QUIET_WAIT=$QUIET_WAIT"
-[[ "$RETRIES" == 2 ]] || CMD+=" RETRIES=$RETRIES"
-[[ "$GEOIP_DATABASE" == "$DEFAULT_DB" ]] || CMD+=" GEOIP_DATABASE=$GEOIP_DATABASE"
-[[ "$VIEWER_IP" == 81.2.69.160 ]] || CMD+=" VIEWER_IP=$VIEWER_IP"
-[[ "$BLOCKED_IP" == 175.45.176.1 ]] || CMD+=" BLOCKED_IP=$BLOCKED_IP"
-CMD+=" ./bench/geo.sh"
+CMD="$(knobs_cmd ./bench/geo.sh)"
 
 collect_versions
 RUSTC_VERSION="$(rustc --version 2>/dev/null || echo 'rustc ?')"

@@ -18,6 +18,50 @@ die() {
     exit 1
 }
 
+# --- Knobs ---------------------------------------------------------------------------------
+# knob NAME DEFAULT: NAME keeps its value from the environment, else takes DEFAULT; the value
+# is remembered as given, for knobs_cmd.
+KNOB_NAMES=()
+declare -A KNOB_DEFAULT=() KNOB_GIVEN=()
+knob() {
+    printf -v "$1" '%s' "${!1:-$2}"
+    KNOB_NAMES+=("$1")
+    KNOB_DEFAULT[$1]="$2"
+    KNOB_GIVEN[$1]="${!1}"
+}
+
+# load_knobs: the knobs of every wrk benchmark (DURATION 10, ROUNDS 3, WARMUP 2,
+# CONNECTIONS 32, OBJ_BYTES 1024), checked.
+load_knobs() {
+    knob DURATION 10
+    knob ROUNDS 3
+    knob WARMUP 2
+    knob CONNECTIONS 32
+    knob OBJ_BYTES 1024
+    require_uints WARMUP
+    require_positive DURATION ROUNDS CONNECTIONS OBJ_BYTES
+}
+
+# quiet_knobs: QUIET_WAIT 120 and RETRIES 2 (wait_quiet, measure_run), checked.
+quiet_knobs() {
+    knob QUIET_WAIT 120
+    knob RETRIES 2
+    require_uints QUIET_WAIT RETRIES
+}
+
+# knobs_cmd SCRIPT: the command that reproduces this run: DURATION and ROUNDS when they are
+# knobs, then every other knob given a value other than its default.
+knobs_cmd() {
+    local cmd=() name
+    for name in "${KNOB_NAMES[@]}"; do
+        if [[ "$name" == DURATION || "$name" == ROUNDS ||
+            "${KNOB_GIVEN[$name]}" != "${KNOB_DEFAULT[$name]}" ]]; then
+            cmd+=("$name=$(printf '%q' "${KNOB_GIVEN[$name]}")")
+        fi
+    done
+    echo "${cmd[*]}${cmd[*]:+ }$1"
+}
+
 # require_uints NAME...: each variable must hold a non-negative integer.
 require_uints() {
     local v
@@ -455,6 +499,19 @@ median() { # values...
         if (NR % 2) printf "%.3f\n", a[(NR + 1) / 2]; else printf "%.3f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "n/a"; else printf "%.3f\n", a / b }'; }
+
+# round_ratios X Y: each round's requests/s of config X over config Y (RPS), space-separated.
+round_ratios() {
+    local x y i each=()
+    read -ra x <<<"${RPS[$1]}"
+    read -ra y <<<"${RPS[$2]}"
+    for ((i = 0; i < ${#x[@]}; i++)); do each+=("$(ratio "${x[i]}" "${y[i]}")"); done
+    echo "${each[*]}"
+}
+
+# extra_us X Y: µs more per request of config X than Y at the median throughputs
+# (1/throughput, MED_RPS).
+extra_us() { awk -v x="${MED_RPS[$1]}" -v y="${MED_RPS[$2]}" 'BEGIN { printf "%.2f\n", (1e6 / x - 1e6 / y) }'; }
 
 # collect_versions: NGINX_VERSION, WRK_VERSION, CPU_MODEL, GIT_REV (for the report).
 collect_versions() {

@@ -81,8 +81,10 @@ requests() {
         die "requests failed"
 }
 
-# count config: instructions per request (sets IR[config] and TOP[config]).
-declare -A IR=() TOP=()
+# count config: instructions per request (sets IR[config]; for B, the report's table of
+# logging functions, TOP).
+declare -A IR=()
+TOP=""
 count() {
     local c="$1" out="$WORK/callgrind.$1" pid
     log "config $c: $REQUESTS requests under callgrind"
@@ -103,8 +105,9 @@ count() {
     IR[$c]="$(callgrind_annotate "$out.1" 2>/dev/null |
         awk -v n="$REQUESTS" '/PROGRAM TOTALS/ { gsub(",", "", $1); printf "%.0f\n", $1 / n }')"
     cp "$out.1" "$RAW/callgrind.$c"
-    # The logging functions, inclusive, per request.
-    TOP[$c]="$(callgrind_annotate --inclusive=yes "$out.1" 2>/dev/null |
+    # The logging functions, inclusive, per request (reported for B only).
+    [[ "$c" == B ]] || return 0
+    TOP="$(callgrind_annotate --inclusive=yes "$out.1" 2>/dev/null |
         grep -E 'gatehouse_(logs|edge::log)::[A-Za-z_:]+ \[' |
         awk -v n="$REQUESTS" '{ v = $1; gsub(",", "", v); sub(/^.*:gatehouse_/, "gatehouse_", $0); sub(/ \[.*$/, "", $0); printf "%s\t%.0f\n", $0, v / n }' |
         sort -t$'\t' -k2 -nr | awk -F'\t' '!seen[$1]++' | head -8)" || true
@@ -141,7 +144,7 @@ pct() { awk -v x="$1" -v a="$2" 'BEGIN { printf "%+.1f%%\n", (x - a) / a * 100 }
     echo "|---|---:|"
     while IFS=$'\t' read -r f v; do
         [[ -n "$f" ]] && echo "| \`$f\` | $v |"
-    done <<<"${TOP[B]}"
+    done <<<"$TOP"
     echo "$MARK_END"
 } >"$WORK/section.md"
 cat "$WORK/section.md"

@@ -39,15 +39,8 @@ cd "$ROOT"
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 source "$ROOT/bench/lib.sh"
 
-DURATION="${DURATION:-10}"
-ROUNDS="${ROUNDS:-3}"
-WARMUP="${WARMUP:-2}"
-CONNECTIONS="${CONNECTIONS:-32}"
-OBJ_BYTES="${OBJ_BYTES:-1024}"
-QUIET_WAIT="${QUIET_WAIT:-120}"
-RETRIES="${RETRIES:-2}"
-require_uints WARMUP QUIET_WAIT RETRIES
-require_positive DURATION ROUNDS CONNECTIONS OBJ_BYTES
+load_knobs
+quiet_knobs
 
 ORIGIN_PORT=18081
 HOST_HEADER="bench.example.com"
@@ -229,19 +222,7 @@ median_runs
 collect_versions
 R1="$(ratio "${MED_RPS[N1]}" "${MED_RPS[N0]}")"
 R2="$(ratio "${MED_RPS[N2]}" "${MED_RPS[N0]}")"
-ratios_of() { # config: per-round ratios against N0
-    local a b i out=()
-    read -ra a <<<"${RPS[N0]}"
-    read -ra b <<<"${RPS[$1]}"
-    for ((i = 0; i < ROUNDS; i++)); do out+=("$(ratio "${b[i]}" "${a[i]}")"); done
-    echo "${out[*]}"
-}
-CMD="DURATION=$DURATION ROUNDS=$ROUNDS"
-[[ "$WARMUP" == 2 ]] || CMD+=" WARMUP=$WARMUP"
-[[ "$CONNECTIONS" == 32 ]] || CMD+=" CONNECTIONS=$CONNECTIONS"
-[[ "$OBJ_BYTES" == 1024 ]] || CMD+=" OBJ_BYTES=$OBJ_BYTES"
-[[ "$QUIET_WAIT" == 120 ]] || CMD+=" QUIET_WAIT=$QUIET_WAIT"
-CMD+=" ./bench/logs-peer.sh"
+CMD="$(knobs_cmd ./bench/logs-peer.sh)"
 
 SECTION="$WORK/section.md"
 {
@@ -275,7 +256,7 @@ SECTION="$WORK/section.md"
     echo "| N1: standard log | ${MED_RPS[N1]} | ${MED_P50[N1]} | ${MED_P99[N1]} | ${MED_CPU[N1]} | **$R1** |"
     echo "| N2: standard + JSON logs | ${MED_RPS[N2]} | ${MED_P50[N2]} | ${MED_P99[N2]} | ${MED_CPU[N2]} | **$R2** |"
     echo
-    echo "Per-round ratios: N1/N0 $(ratios_of N1); N2/N0 $(ratios_of N2)."
+    echo "Per-round ratios: N1/N0 $(round_ratios N1 N0); N2/N0 $(round_ratios N2 N0)."
     echo
     echo "Log lines after each run (flush waited for): at least one per request and file, at most $CONNECTIONS more."
     echo

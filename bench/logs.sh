@@ -66,19 +66,14 @@ cd "$ROOT"
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 source "$ROOT/bench/lib.sh"
 
-DURATION="${DURATION:-10}"
-ROUNDS="${ROUNDS:-3}"
-WARMUP="${WARMUP:-2}"
-CONNECTIONS="${CONNECTIONS:-32}"
-OBJ_BYTES="${OBJ_BYTES:-1024}"
-FORMATS="${FORMATS:-standard json}"
-FLUSH_MS="${FLUSH_MS:-1000}"
-VARY="${VARY:-1}"
-LOG_DIR="${LOG_DIR:-}"
-QUIET_WAIT="${QUIET_WAIT:-120}"
-RETRIES="${RETRIES:-2}"
-PROFILE="${PROFILE:-0}"
-PROFILE_SECONDS="${PROFILE_SECONDS:-8}"
+load_knobs
+knob FORMATS "standard json"
+knob FLUSH_MS 1000
+knob VARY 1
+knob LOG_DIR ""
+quiet_knobs
+knob PROFILE 0
+knob PROFILE_SECONDS 8
 export RUST_LOG="${RUST_LOG:-warn}"
 
 ORIGIN_PORT=18081
@@ -101,8 +96,8 @@ BENCH_MD="$ROOT/BENCHMARKS.md"
 MARK_START='<!-- logs-bench:start -->'
 MARK_END='<!-- logs-bench:end -->'
 
-require_uints WARMUP FLUSH_MS QUIET_WAIT RETRIES
-require_positive DURATION ROUNDS CONNECTIONS OBJ_BYTES PROFILE_SECONDS
+require_uints FLUSH_MS
+require_positive PROFILE_SECONDS
 require_flags PROFILE VARY
 read -ra FORMAT_LIST <<<"$FORMATS"
 WANT_STANDARD=0
@@ -451,31 +446,15 @@ MED_GZIP="$(median $GZIP_US)"
 # shellcheck disable=SC2086
 MED_GZIP_DURING="$(median $GZIP_DURING_US)"
 RATIO="$(ratio "${MED_RPS[B]}" "${MED_RPS[A]}")"
-ROUND_RATIOS=()
-read -ra rps_a <<<"${RPS[A]}"
-read -ra rps_b <<<"${RPS[B]}"
-for ((i = 0; i < ROUNDS; i++)); do
-    ROUND_RATIOS+=("$(ratio "${rps_b[i]}" "${rps_a[i]}")")
-done
-EXTRA_US="$(awk -v a="${MED_RPS[A]}" -v b="${MED_RPS[B]}" 'BEGIN { printf "%.2f\n", (1e6 / b - 1e6 / a) }')"
+read -ra ROUND_RATIOS <<<"$(round_ratios B A)"
+EXTRA_US="$(extra_us B A)"
 CPU_EXTRA="$(awk -v a="${MED_CPU[A]}" -v b="${MED_CPU[B]}" 'BEGIN { printf "%.2f\n", b - a }')"
 MED_WRITER="$(awk -v w="$MED_WRITER" 'BEGIN { printf "%.2f\n", w }')"
 PATH_EXTRA="$(awk -v e="$CPU_EXTRA" -v w="$MED_WRITER" -v g="$MED_GZIP_DURING" 'BEGIN { printf "%.2f\n", e - w - g }')"
 COST_PCT="$(awk -v r="$RATIO" 'BEGIN { printf "%.1f\n", (1 - r) * 100 }')"
 
 
-CMD="DURATION=$DURATION ROUNDS=$ROUNDS"
-[[ "$WARMUP" == 2 ]] || CMD+=" WARMUP=$WARMUP"
-[[ "$CONNECTIONS" == 32 ]] || CMD+=" CONNECTIONS=$CONNECTIONS"
-[[ "$OBJ_BYTES" == 1024 ]] || CMD+=" OBJ_BYTES=$OBJ_BYTES"
-[[ "$FORMATS" == "standard json" ]] || CMD+=" FORMATS='$FORMATS'"
-[[ "$FLUSH_MS" == 1000 ]] || CMD+=" FLUSH_MS=$FLUSH_MS"
-[[ "$VARY" == 1 ]] || CMD+=" VARY=0"
-[[ "$QUIET_WAIT" == 120 ]] || CMD+=" QUIET_WAIT=$QUIET_WAIT"
-[[ "$RETRIES" == 2 ]] || CMD+=" RETRIES=$RETRIES"
-[[ "$PROFILE" == 0 ]] || CMD+=" PROFILE=1"
-[[ "$LOG_DIR" == "$WORK/logs" ]] || CMD+=" LOG_DIR=$LOG_DIR"
-CMD+=" ./bench/logs.sh"
+CMD="$(knobs_cmd ./bench/logs.sh)"
 
 collect_versions
 RUSTC_VERSION="$(rustc --version 2>/dev/null || echo 'rustc ?')"

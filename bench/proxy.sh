@@ -30,12 +30,8 @@ cd "$ROOT"
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 source "$ROOT/bench/lib.sh"
 
-DURATION="${DURATION:-10}"
-ROUNDS="${ROUNDS:-3}"
-WARMUP="${WARMUP:-2}"
-CONNECTIONS="${CONNECTIONS:-32}"
-OBJ_BYTES="${OBJ_BYTES:-1024}"
-ONLY_NGINX="${ONLY_NGINX:-0}"
+load_knobs
+knob ONLY_NGINX 0
 export RUST_LOG="${RUST_LOG:-warn}"
 
 ORIGIN_PORT=18081
@@ -49,8 +45,6 @@ BENCH_MD="$ROOT/BENCHMARKS.md"
 MARK_START='<!-- proxy-bench:start -->'
 MARK_END='<!-- proxy-bench:end -->'
 
-require_uints WARMUP
-require_positive DURATION ROUNDS CONNECTIONS OBJ_BYTES
 require_flags ONLY_NGINX
 
 install_packages
@@ -217,12 +211,7 @@ for proxy in "${PROXIES[@]}"; do
     MED_P99[$proxy]="$(median ${P99[$proxy]})"
 done
 
-CMD="DURATION=$DURATION ROUNDS=$ROUNDS"
-[[ "$WARMUP" == 2 ]] || CMD+=" WARMUP=$WARMUP"
-[[ "$CONNECTIONS" == 32 ]] || CMD+=" CONNECTIONS=$CONNECTIONS"
-[[ "$OBJ_BYTES" == 1024 ]] || CMD+=" OBJ_BYTES=$OBJ_BYTES"
-[[ "$ONLY_NGINX" == 0 ]] || CMD+=" ONLY_NGINX=1"
-CMD+=" ./bench/proxy.sh"
+CMD="$(knobs_cmd ./bench/proxy.sh)"
 
 collect_versions
 

@@ -59,20 +59,15 @@ cd "$ROOT"
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 source "$ROOT/bench/lib.sh"
 
-DURATION="${DURATION:-10}"
-ROUNDS="${ROUNDS:-3}"
-WARMUP="${WARMUP:-2}"
-CONNECTIONS="${CONNECTIONS:-32}"
-OBJ_BYTES="${OBJ_BYTES:-1024}"
-CRITERION="${CRITERION:-1}"
-KEY_TYPE="${KEY_TYPE:-rsa}"
-QUIET_WAIT="${QUIET_WAIT:-120}"
-RETRIES="${RETRIES:-2}"
-PROFILE="${PROFILE:-0}"
-PROFILE_SECONDS="${PROFILE_SECONDS:-8}"
+load_knobs
+knob CRITERION 1
+knob KEY_TYPE rsa
+quiet_knobs
+knob PROFILE 0
+knob PROFILE_SECONDS 8
 export RUST_LOG="${RUST_LOG:-warn}"
 
-ORIGIN_PORT="${ORIGIN_PORT:-18081}"
+knob ORIGIN_PORT 18081
 PORT_A=18090
 PORT_B=18091
 HOST_HEADER="bench.example.com"
@@ -90,8 +85,8 @@ BENCH_MD="$ROOT/BENCHMARKS.md"
 MARK_START='<!-- signed-bench:start -->'
 MARK_END='<!-- signed-bench:end -->'
 
-require_uints WARMUP QUIET_WAIT RETRIES ORIGIN_PORT
-require_positive DURATION ROUNDS CONNECTIONS OBJ_BYTES PROFILE_SECONDS
+require_uints ORIGIN_PORT
+require_positive PROFILE_SECONDS
 require_flags CRITERION PROFILE
 case "$KEY_TYPE" in
 rsa) KEY_DESC="RSA-2048, SHA-1 (no Hash-Algorithm parameter)" ;;
@@ -267,7 +262,6 @@ expect B unsigned "$OBJ_PATH" 403 signed-missing-key
 SANITY="A: unsigned 200; C (A with the signed URL): 200; B: signed 200 (bodies identical to the origin's), tampered signature 403 with \`x-gatehouse-cause: signed-bad-signature\`, unsigned 403 with \`x-gatehouse-cause: signed-missing-key\`"
 echo "    $SANITY"
 
-# --- CPU accounting -------------------------------------------------------------------------
 # --- Load ------------------------------------------------------------------------------
 # run_wrk config seconds outfile
 run_wrk() {
@@ -372,30 +366,9 @@ stop_servers
 median_runs
 RATIO="$(ratio "${MED_RPS[B]}" "${MED_RPS[A]}")"
 # Per-round ratios (same round): how much of the difference is noise.
-declare -A ROUND_RATIOS=()
-read -ra rps_a <<<"${RPS[A]}"
-read -ra rps_b <<<"${RPS[B]}"
-read -ra rps_c <<<"${RPS[C]}"
-for ((i = 0; i < ROUNDS; i++)); do
-    ROUND_RATIOS[BA]+="$(ratio "${rps_b[i]}" "${rps_a[i]}") "
-    ROUND_RATIOS[BC]+="$(ratio "${rps_b[i]}" "${rps_c[i]}") "
-    ROUND_RATIOS[CA]+="$(ratio "${rps_c[i]}" "${rps_a[i]}") "
-done
-# extra_us X Y: µs more per request of X than Y at the medians (1/throughput).
-extra_us() { awk -v x="${MED_RPS[$1]}" -v y="${MED_RPS[$2]}" 'BEGIN { printf "%.2f\n", (1e6 / x - 1e6 / y) }'; }
 
 
-CMD="DURATION=$DURATION ROUNDS=$ROUNDS"
-[[ "$WARMUP" == 2 ]] || CMD+=" WARMUP=$WARMUP"
-[[ "$CONNECTIONS" == 32 ]] || CMD+=" CONNECTIONS=$CONNECTIONS"
-[[ "$OBJ_BYTES" == 1024 ]] || CMD+=" OBJ_BYTES=$OBJ_BYTES"
-[[ "$CRITERION" == 1 ]] || CMD+=" CRITERION=0"
-[[ "$KEY_TYPE" == rsa ]] || CMD+=" KEY_TYPE=$KEY_TYPE"
-[[ "$QUIET_WAIT" == 120 ]] || CMD+=" QUIET_WAIT=$QUIET_WAIT"
-[[ "$RETRIES" == 2 ]] || CMD+=" RETRIES=$RETRIES"
-[[ "$PROFILE" == 0 ]] || CMD+=" PROFILE=1"
-[[ "$ORIGIN_PORT" == 18081 ]] || CMD+=" ORIGIN_PORT=$ORIGIN_PORT"
-CMD+=" ./bench/signed.sh"
+CMD="$(knobs_cmd ./bench/signed.sh)"
 
 collect_versions
 RUSTC_VERSION="$(rustc --version 2>/dev/null || echo 'rustc ?')"
@@ -453,7 +426,7 @@ SECTION="$WORK/section.md"
     echo "| ratio B/C (the check) | $(ratio "${MED_RPS[B]}" "${MED_RPS[C]}") | $(ratio "${MED_P50[B]}" "${MED_P50[C]}") | $(ratio "${MED_P99[B]}" "${MED_P99[C]}") | $(ratio "${MED_CPU[B]}" "${MED_CPU[C]}") |"
     echo "| ratio C/A (the longer URL) | $(ratio "${MED_RPS[C]}" "${MED_RPS[A]}") | $(ratio "${MED_P50[C]}" "${MED_P50[A]}") | $(ratio "${MED_P99[C]}" "${MED_P99[A]}") | $(ratio "${MED_CPU[C]}" "${MED_CPU[A]}") |"
     echo
-    echo "Per-round requests/sec ratios: B/A ${ROUND_RATIOS[BA]% }; B/C ${ROUND_RATIOS[BC]% }; C/A ${ROUND_RATIOS[CA]% }. At the medians (1/throughput; CPU $SERVER_CPU, shared by Gatehouse and the origin, is the bottleneck), B spends $(extra_us B A) µs more per request than A: $(extra_us C A) µs for the longer URL (C − A) and $(extra_us B C) µs for the check (B − C)."
+    echo "Per-round requests/sec ratios: B/A $(round_ratios B A); B/C $(round_ratios B C); C/A $(round_ratios C A). At the medians (1/throughput; CPU $SERVER_CPU, shared by Gatehouse and the origin, is the bottleneck), B spends $(extra_us B A) µs more per request than A: $(extra_us C A) µs for the longer URL (C − A) and $(extra_us B C) µs for the check (B − C)."
     echo
     if at_least "$RATIO" "$TARGET_RATIO"; then
         echo "**Throughput target met:** B/A = $RATIO (target ≥ $TARGET_RATIO)."

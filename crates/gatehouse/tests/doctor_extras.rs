@@ -74,10 +74,8 @@ fn direct_origin_tells_the_edges_refusal_from_the_origins() {
     let cfg = ConfigDir::new();
     cfg.toml("").distribution(
         "E1DIRECT",
-        distribution(
-            &["www.example.com"],
-            vec![custom_origin("o", "127.0.0.1", origin.port)],
-            behavior(None, "o", "allow-all", GET_HEAD),
+        www_distribution(
+            origin.port,
             vec![behavior(Some("/secure/*"), "o", "https-only", GET_HEAD)],
         ),
     );

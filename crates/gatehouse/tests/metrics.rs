@@ -12,12 +12,7 @@ fn metrics_count_requests_causes_latency_and_log_lines() {
     cfg.toml("[listen]\nhttp = [\"127.0.0.1:0\"]\n\n[admin]\nlisten = \"127.0.0.1:0\"\n\n[logs]\ndirectory = \"logs\"\nflush_ms = 50\n")
         .distribution(
             "E1METRICS",
-            distribution(
-                &["www.example.com"],
-                vec![custom_origin("o", "127.0.0.1", origin.port)],
-                behavior(None, "o", "allow-all", GET_HEAD),
-                vec![behavior(Some("/secure/*"), "o", "https-only", GET_HEAD)],
-            ),
+            www_distribution(origin.port, vec![behavior(Some("/secure/*"), "o", "https-only", GET_HEAD)]),
         );
     let gh = Gatehouse::start(cfg.path());
     let admin = gh.admin.expect("the admin listener is reported");
@@ -76,15 +71,7 @@ fn a_request_the_viewer_abandons_is_counted_once_as_000() {
     let origin = Origin::start();
     let cfg = ConfigDir::new();
     cfg.toml("[listen]\nhttp = [\"127.0.0.1:0\"]\n\n[admin]\nlisten = \"127.0.0.1:0\"\n")
-        .distribution(
-            "E1ABANDON",
-            distribution(
-                &["www.example.com"],
-                vec![custom_origin("o", "127.0.0.1", origin.port)],
-                behavior(None, "o", "allow-all", GET_HEAD),
-                vec![],
-            ),
-        );
+        .distribution("E1ABANDON", www_distribution(origin.port, vec![]));
     let gh = Gatehouse::start(cfg.path());
     let admin = gh.admin.expect("the admin listener is reported");
     let mut s = std::net::TcpStream::connect(gh.http.unwrap()).unwrap();

@@ -7,15 +7,8 @@ use support::*;
 fn object_and_unknown_host() {
     let origin = Origin::start();
     let cfg = ConfigDir::new();
-    cfg.toml("[edge]\nlocation = \"TST1-P1\"\n").distribution(
-        "E1SMOKE",
-        distribution(
-            &["www.example.com"],
-            vec![custom_origin("o", "127.0.0.1", origin.port)],
-            behavior(None, "o", "allow-all", GET_HEAD),
-            vec![],
-        ),
-    );
+    cfg.toml("[edge]\nlocation = \"TST1-P1\"\n")
+        .distribution("E1SMOKE", www_distribution(origin.port, vec![]));
     let gh = Gatehouse::start(cfg.path());
     let r = curl(&["-H", "Host: www.example.com", &gh.http_url("/a.txt")]);
     assert_eq!(r.status, 200, "{r:?}");
@@ -38,15 +31,8 @@ fn object_and_unknown_host() {
 fn a_panicking_request_does_not_take_the_edge_down() {
     let origin = Origin::start();
     let cfg = ConfigDir::new();
-    cfg.toml("").distribution(
-        "E1PANIC",
-        distribution(
-            &["www.example.com"],
-            vec![custom_origin("o", "127.0.0.1", origin.port)],
-            behavior(None, "o", "allow-all", GET_HEAD),
-            vec![],
-        ),
-    );
+    cfg.toml("")
+        .distribution("E1PANIC", www_distribution(origin.port, vec![]));
     std::env::set_var("GATEHOUSE_DEBUG_PANIC_PATH", "/boom");
     let gh = Gatehouse::start(cfg.path());
     let r = curl(&["-H", "Host: www.example.com", &gh.http_url("/boom")]);

@@ -439,6 +439,17 @@ pub fn expected_status_page(title: &str) -> String {
     )
 }
 
+/// A distribution for `www.example.com` with one origin `o` (127.0.0.1:`origin_port`), a
+/// default behaviour allowing GET and HEAD over any protocol, and `behaviors`.
+pub fn www_distribution(origin_port: u16, behaviors: Vec<Value>) -> Value {
+    distribution(
+        &["www.example.com"],
+        vec![custom_origin("o", "127.0.0.1", origin_port)],
+        behavior(None, "o", "allow-all", GET_HEAD),
+        behaviors,
+    )
+}
+
 /// Runs `cmd`, which must succeed; returns its stdout.
 pub fn run_ok(cmd: &mut Command) -> String {
     let out = cmd

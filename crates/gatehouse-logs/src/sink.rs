@@ -467,12 +467,14 @@ impl Writer {
                         let key = (b.dist.id.clone(), json, b.hour);
                         self.write_lines(&b.dist, key, &buf, b.records);
                     }
+                    // Back to the pool (the lock requests take for a new batch), unless
+                    // never allocated or grown too large.
+                    if buf.capacity() == 0 || buf.capacity() > POOL_MAX_CAPACITY {
+                        continue;
+                    }
                     buf.clear();
                     let mut free = lock(&shared.free);
-                    if buf.capacity() > 0
-                        && free.len() < 8 * shared.shards.len() + 8
-                        && buf.capacity() <= POOL_MAX_CAPACITY
-                    {
+                    if free.len() < 8 * shared.shards.len() + 8 {
                         free.push(buf);
                     }
                 }

@@ -1,5 +1,6 @@
-//! Bounded caches of successful checks: signatures that verified, keyed by the exact signed
-//! material (key id, hash algorithm, signature, signed message), and requests accepted whole,
+//! Bounded caches of successful checks: signatures of custom policies that verified, keyed by
+//! the exact signed material (key id, hash algorithm, signature, signed message; a canned
+//! policy's message is the URL, which the other cache covers), and requests accepted whole,
 //! keyed by their exact parts (URL pieces, signing cookies); an entry never outlives the
 //! policy's `DateLessThan` (an accepted request's conditions are checked again on each hit).
 //! Sharded mutexes keep contention low; a full shard is cleared (cheap, and only costs one

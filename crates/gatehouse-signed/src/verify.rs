@@ -397,7 +397,11 @@ pub fn verify(
             ));
         };
 
-    let cached = if cache.check(key_id, hash, &signature, &message, req.now) {
+    // A canned policy's message is rebuilt from the URL, so the signature cache would only
+    // repeat the cache of accepted requests (same URL, same signing values): custom
+    // policies only.
+    let custom = canned_resource.is_none();
+    let cached = if custom && cache.check(key_id, hash, &signature, &message, req.now) {
         Cached::Signature
     } else {
         Cached::No
@@ -421,7 +425,9 @@ pub fn verify(
                 ),
             ));
         }
-        cache.insert(key_id, hash, &signature, &message, policy.date_less_than);
+        if custom {
+            cache.insert(key_id, hash, &signature, &message, policy.date_less_than);
+        }
     }
 
     time_and_ip(&policy.conditions(), req)?;

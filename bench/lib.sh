@@ -663,7 +663,8 @@ us_per_request() { awk -v t="$1" -v n="$2" -v hz="$CLK_TCK" 'BEGIN { printf "%.2
 at_least() { awk -v v="$1" -v t="$2" 'BEGIN { exit !(v >= t) }'; }
 
 # median_runs: per config of CONFIGS, the medians of what record_run collected (RPS, P50,
-# P99, CPU_US) into the associative arrays MED_RPS, MED_P50, MED_P99 and MED_CPU.
+# P99, CPU_US) into the associative arrays MED_RPS, MED_P50, MED_P99 and MED_CPU (no MED_CPU
+# for a config without CPU_US).
 # shellcheck disable=SC2034 # the MED_* arrays are read by the calling script
 median_runs() {
     local c
@@ -675,7 +676,9 @@ median_runs() {
         MED_P50[$c]="$(median ${P50[$c]})"
         # shellcheck disable=SC2086
         MED_P99[$c]="$(median ${P99[$c]})"
-        # shellcheck disable=SC2086
-        MED_CPU[$c]="$(median ${CPU_US[$c]})"
+        if [[ -n "${CPU_US[$c]:-}" ]]; then
+            # shellcheck disable=SC2086
+            MED_CPU[$c]="$(median ${CPU_US[$c]})"
+        fi
     done
 }

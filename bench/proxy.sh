@@ -156,15 +156,12 @@ run_wrk() {
 
 WRK_CMD="wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency -H 'Host: $HOST_HEADER' http://127.0.0.1:PORT$OBJ_PATH"
 
-if ((WARMUP > 0)); then
-    for proxy in "${PROXIES[@]}"; do
-        log "warm-up: $proxy ${WARMUP}s (not recorded)"
-        run_wrk "$proxy" "$WARMUP" "$RAW/warmup-$proxy.txt"
-    done
-fi
+# The configs of lib.sh's warm_up and median_runs.
+CONFIGS=("${PROXIES[@]}")
+warm_up
 
 ROWS=()          # markdown table rows, per round
-declare -A RPS=() P50=() P99=()   # proxy -> space-separated values
+declare -A RPS=() P50=() P99=() CPU_US=()   # proxy -> space-separated values (CPU_US: none here)
 CACHE_WARNING=""
 
 for ((round = 1; round <= ROUNDS; round++)); do
@@ -201,15 +198,7 @@ done
 stop_servers
 
 # --- Results -----------------------------------------------------------------------------
-declare -A MED_RPS=() MED_P50=() MED_P99=()
-for proxy in "${PROXIES[@]}"; do
-    # shellcheck disable=SC2086 # word splitting intended
-    MED_RPS[$proxy]="$(median ${RPS[$proxy]})"
-    # shellcheck disable=SC2086
-    MED_P50[$proxy]="$(median ${P50[$proxy]})"
-    # shellcheck disable=SC2086
-    MED_P99[$proxy]="$(median ${P99[$proxy]})"
-done
+median_runs
 
 CMD="$(knobs_cmd ./bench/proxy.sh)"
 

@@ -975,12 +975,9 @@ fn broken_database_replacement_keeps_the_old_answers() {
 
 /// Sends a GET on `s` (kept alive), with `extra` header lines, and returns the status of its
 /// response, read whole.
-fn keep_alive_get(s: &mut std::net::TcpStream, path: &str, extra: &str) -> u16 {
-    use std::io::Write;
-    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: {HOST}\r\n{extra}\r\n").as_bytes())
-        .unwrap();
-    let (head, _) = read_response(s);
-    head.split(' ').nth(1).unwrap().parse().unwrap()
+/// The status of `GET path` on the kept-alive `s` ([`keep_alive_get`] for [`HOST`]).
+fn status_on(s: &mut std::net::TcpStream, path: &str, extra: &str) -> u16 {
+    keep_alive_get(s, HOST, path, extra).0
 }
 
 #[test]
@@ -994,12 +991,8 @@ fn a_kept_alive_connection_sees_a_reloaded_database() {
     let edge = Edge::start_in(cfg, &toml, |port| simple(port, "whitelist", &["GB"]));
     let mut s = std::net::TcpStream::connect(edge.gh.http.unwrap()).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    assert_eq!(keep_alive_get(&mut s, "/a", ""), 200);
-    assert_eq!(
-        keep_alive_get(&mut s, "/b", ""),
-        200,
-        "remembered: still GB"
-    );
+    assert_eq!(status_on(&mut s, "/a", ""), 200);
+    assert_eq!(status_on(&mut s, "/b", ""), 200, "remembered: still GB");
     edge.cfg.replace_file("geo.mmdb", &loopback("US"));
     wait_for(
         Duration::from_secs(10),
@@ -1007,7 +1000,7 @@ fn a_kept_alive_connection_sees_a_reloaded_database() {
         || edge.get("/x", &[]).status == 403,
     );
     assert_eq!(
-        keep_alive_get(&mut s, "/c", ""),
+        status_on(&mut s, "/c", ""),
         403,
         "the same connection, the new database"
     );
@@ -1030,14 +1023,14 @@ fn viewers_behind_a_trusted_proxy_on_one_connection_are_each_looked_up() {
     let mut s = std::net::TcpStream::connect(edge.gh.http.unwrap()).unwrap();
     let gb = "X-Forwarded-For: 81.2.69.160\r\n";
     let us = "X-Forwarded-For: 198.51.100.7\r\n";
-    assert_eq!(keep_alive_get(&mut s, "/a", gb), 200);
+    assert_eq!(status_on(&mut s, "/a", gb), 200);
     assert_eq!(
-        keep_alive_get(&mut s, "/b", us),
+        status_on(&mut s, "/b", us),
         403,
         "not the GB viewer's country"
     );
-    assert_eq!(keep_alive_get(&mut s, "/c", gb), 200);
-    assert_eq!(keep_alive_get(&mut s, "/d", us), 403);
+    assert_eq!(status_on(&mut s, "/c", gb), 200);
+    assert_eq!(status_on(&mut s, "/d", us), 403);
 }
 
 #[test]

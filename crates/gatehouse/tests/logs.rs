@@ -725,17 +725,6 @@ fn raw_cf_id(data: &[u8]) -> String {
 
 /// Sends `req` on a new connection and reads one response (to its `Content-Length`), every
 /// byte of it; the connection stays open until the response is complete.
-fn exchange(addr: SocketAddr, req: &str) -> (SocketAddr, Vec<u8>) {
-    let mut s = std::net::TcpStream::connect(addr).unwrap();
-    let local = s.local_addr().unwrap();
-    s.write_all(req.as_bytes()).unwrap();
-    let (head, body) = read_response(&mut s);
-    let mut data = head.into_bytes();
-    data.extend_from_slice(b"\r\n\r\n");
-    data.extend_from_slice(&body);
-    (local, data)
-}
-
 #[test]
 fn byte_counts_are_the_bytes_on_the_wire() {
     let mut edge = Edge::start("[logs]\ndirectory = \"logs\"\nflush_ms = 100\n");
@@ -753,7 +742,10 @@ fn byte_counts_are_the_bytes_on_the_wire() {
     let seen: Vec<_> = requests
         .iter()
         .map(|req| {
-            let (local, data) = exchange(edge.addr(), req);
+            let (local, head, body) = exchange(edge.addr(), req);
+            let mut data = head.into_bytes();
+            data.extend_from_slice(b"\r\n\r\n");
+            data.extend_from_slice(&body);
             (local, raw_cf_id(&data), data)
         })
         .collect();
@@ -991,10 +983,7 @@ fn c_country_is_each_requests_viewer_by_proxy_protocol_or_trusted_x_forwarded_fo
     // GET `path` from `host` on kept-alive `s` with `extra` header lines: status and request
     // id.
     let send_to = |s: &mut std::net::TcpStream, host: &str, path: &str, extra: &str| {
-        s.write_all(format!("GET {path} HTTP/1.1\r\nHost: {host}\r\n{extra}\r\n").as_bytes())
-            .unwrap();
-        let (head, _) = read_response(s);
-        let status: u16 = head[9..12].parse().unwrap();
+        let (status, head) = keep_alive_get(s, host, path, extra);
         (status, raw_cf_id(head.as_bytes()))
     };
     let send = |s: &mut std::net::TcpStream, path: &str, extra: &str| send_to(s, HOST, path, extra);

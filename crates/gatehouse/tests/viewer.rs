@@ -719,17 +719,10 @@ fn request_id_is_unique_and_matches_the_error_page() {
 }
 
 /// Sends one HTTP/1.1 request on a new raw connection and reads the response.
-fn raw_response(addr: std::net::SocketAddr, request: &str) -> (String, Vec<u8>) {
-    use std::io::Write;
-    let mut s = std::net::TcpStream::connect(addr).unwrap();
-    s.write_all(request.as_bytes()).unwrap();
-    read_response(&mut s)
-}
-
 #[test]
 fn generated_response_headers_in_capture_order_and_case() {
     let (_o, _c, gh) = simple_edge("[edge]\nlocation = \"TST1-P1\"\n");
-    let (head, body) = raw_response(
+    let (_, head, body) = exchange(
         gh.http.unwrap(),
         "GET / HTTP/1.1\r\nHost: nope.example.com\r\n\r\n",
     );

@@ -799,6 +799,33 @@ pub fn proxy_v2(src: SocketAddr, dst: SocketAddr) -> Vec<u8> {
     h
 }
 
+/// Connects to `addr`, sends `request` as it is and reads one response ([`read_response`]):
+/// the connection's local address, the response head as sent on the wire, and the body.
+pub fn exchange(addr: SocketAddr, request: &str) -> (SocketAddr, String, Vec<u8>) {
+    use std::io::Write;
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    let local = s.local_addr().unwrap();
+    s.write_all(request.as_bytes()).unwrap();
+    let (head, body) = read_response(&mut s);
+    (local, head, body)
+}
+
+/// `GET path` from `host` on the kept-alive `s`, with `extra` header lines (each ending in
+/// CRLF): the response's status and head.
+pub fn keep_alive_get(
+    s: &mut std::net::TcpStream,
+    host: &str,
+    path: &str,
+    extra: &str,
+) -> (u16, String) {
+    use std::io::Write;
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: {host}\r\n{extra}\r\n").as_bytes())
+        .unwrap();
+    let (head, _) = read_response(s);
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    (status, head)
+}
+
 /// Reads one HTTP/1.1 response (by its Content-Length) from `s`; returns the head as sent on
 /// the wire, and the body.
 pub fn read_response(s: &mut std::net::TcpStream) -> (String, Vec<u8>) {
